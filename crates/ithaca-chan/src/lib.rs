@@ -1,0 +1,1 @@
+//! ithaca-chan (under construction).

@@ -1,0 +1,1 @@
+//! ithaca-context (under construction).

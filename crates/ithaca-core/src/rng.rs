@@ -1,0 +1,56 @@
+//! A tiny per-thread pseudo-random generator (wyrand) for select's fair choice.
+//!
+//! Invariant: never shared between threads; seeded once per thread from the thread's address
+//! and the clock, so two threads do not walk the same sequence.
+
+use std::cell::Cell;
+
+thread_local! {
+    static STATE: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let local = 0u8;
+    let addr = &local as *const u8 as u64;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    addr ^ nanos.rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15
+}
+
+/// A uniformly distributed number in `0..n` (`n > 0`), from this thread's generator.
+///
+/// ```
+/// let x = ithaca_core::rng::below(6);
+/// assert!(x < 6);
+/// ```
+pub fn below(n: usize) -> usize {
+    debug_assert!(n > 0);
+    STATE.with(|s| {
+        let v = s.get().wrapping_add(0xa076_1d64_78bd_642f);
+        s.set(v);
+        let t = u128::from(v) * u128::from(v ^ 0xe703_7ed1_a0b4_28db);
+        let r = ((t >> 64) as u64) ^ (t as u64);
+        // Lemire's multiply-shift reduction: unbiased enough for n far below 2^32.
+        ((u128::from(r) * n as u128) >> 64) as usize
+    })
+}
+
+/// Fills `order` with a uniformly random permutation of `0..order.len()` (Fisher–Yates).
+///
+/// ```
+/// let mut o = [0u16; 5];
+/// ithaca_core::rng::permutation(&mut o);
+/// let mut s = o; s.sort();
+/// assert_eq!(s, [0, 1, 2, 3, 4]);
+/// ```
+pub fn permutation(order: &mut [u16]) {
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i as u16;
+    }
+    for i in (1..order.len()).rev() {
+        let j = below(i + 1);
+        order.swap(i, j);
+    }
+}

@@ -1,0 +1,280 @@
+//! Waiters: the one representation of a blocked party.
+//!
+//! A [`Waiter`] stands for one blocking operation or one `select` that has to wait. It is
+//! shared (`Arc`) between the blocked party and the wait queues of every channel or primitive
+//! it registered with.
+//!
+//! # Invariants
+//!
+//! * `state` starts at [`WAITING`](Waiter::is_waiting) and leaves it **exactly once**, by a
+//!   compare-and-swap, to either *aborted* (the blocked party gave up: timeout, cancellation,
+//!   or it found an arm ready while registering) or *selected(i)* (a peer chose arm `i` and
+//!   completed, or will complete, that arm's operation on the waiter's behalf).
+//! * A peer may touch the operation of an arm (take a sender's value, fill a receiver's slot)
+//!   only after it won that compare-and-swap, and only while it holds the lock of the queue the
+//!   waiter's entry sits in. The owner removes its entries under the same lock, so after the
+//!   owner's unregister no peer can claim it any more.
+//! * Waking is separate from choosing: [`Waiter::wake`] only unparks the thread or wakes the
+//!   task, which then reads `state`. A wake that arrives late (after the waiter was reused) is
+//!   a harmless spurious wake-up, because every wait re-checks `state` in a loop.
+//! * A thread's waiter is cached per thread and reused only when no queue or peer holds a
+//!   reference to it (`Arc::strong_count == 1`); task waiters are pooled the same way, so the
+//!   steady state allocates nothing.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::task::Waker;
+use std::time::Instant;
+
+use crate::loom::{current, park, Arc, AtomicUsize, Mutex, Ordering, Thread};
+
+const WAITING: usize = 0;
+const ABORTED: usize = 1;
+const SELECTED_BASE: usize = 2;
+
+/// What a [`Waiter`]'s state says after it left "waiting".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Still waiting: nobody chose it and it did not give up.
+    Waiting,
+    /// The blocked party gave up (timeout, cancellation, or it saw an arm ready).
+    Aborted,
+    /// A peer chose arm `i`.
+    Selected(usize),
+}
+
+enum Target {
+    Thread(Thread),
+    Task(Mutex<Option<Waker>>),
+}
+
+/// One blocked party: a parked thread or an async task, plus the atomic word that decides
+/// which of its operations happens.
+///
+/// ```
+/// use ithaca_core::waiter::{Decision, Waiter};
+///
+/// let w = Waiter::for_thread();
+/// assert!(w.try_select(1)); // a peer chooses arm 1 ...
+/// assert!(!w.try_abort()); // ... so the owner can no longer give up
+/// assert_eq!(w.decision(), Decision::Selected(1));
+/// ```
+pub struct Waiter {
+    state: AtomicUsize,
+    target: Target,
+}
+
+impl fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waiter")
+            .field("decision", &self.decision())
+            .finish()
+    }
+}
+
+#[cfg(not(loom))]
+thread_local! {
+    static THREAD_WAITER: RefCell<Option<Arc<Waiter>>> = const { RefCell::new(None) };
+    static TASK_POOL: RefCell<Vec<Arc<Waiter>>> = const { RefCell::new(Vec::new()) };
+}
+
+const TASK_POOL_MAX: usize = 64;
+
+impl Waiter {
+    /// A fresh waiter for the current thread, in the waiting state.
+    ///
+    /// Reuses this thread's cached waiter when nothing else references it.
+    pub fn for_thread() -> Arc<Waiter> {
+        #[cfg(not(loom))]
+        {
+            THREAD_WAITER
+                .try_with(|cell| {
+                    let mut cell = cell.borrow_mut();
+                    if let Some(w) = cell.as_ref() {
+                        if Arc::strong_count(w) == 1 {
+                            w.state.store(WAITING, Ordering::Relaxed);
+                            return w.clone();
+                        }
+                    }
+                    let w = Arc::new(Self::new_thread());
+                    *cell = Some(w.clone());
+                    w
+                })
+                .unwrap_or_else(|_| Arc::new(Self::new_thread()))
+        }
+        #[cfg(loom)]
+        {
+            Arc::new(Self::new_thread())
+        }
+    }
+
+    fn new_thread() -> Waiter {
+        Waiter {
+            state: AtomicUsize::new(WAITING),
+            target: Target::Thread(current()),
+        }
+    }
+
+    /// A fresh waiter for an async task, in the waiting state, that wakes `waker`.
+    ///
+    /// Taken from a per-thread pool when one is free; give it back with [`Waiter::recycle`].
+    pub fn for_task(waker: &Waker) -> Arc<Waiter> {
+        #[cfg(not(loom))]
+        {
+            let pooled = TASK_POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten();
+            if let Some(w) = pooled {
+                w.state.store(WAITING, Ordering::Relaxed);
+                w.set_waker(waker);
+                return w;
+            }
+        }
+        Arc::new(Waiter {
+            state: AtomicUsize::new(WAITING),
+            target: Target::Task(Mutex::new(Some(waker.clone()))),
+        })
+    }
+
+    /// Returns a task waiter to this thread's pool if no queue or peer still holds it.
+    pub fn recycle(this: Arc<Waiter>) {
+        #[cfg(not(loom))]
+        {
+            if Arc::strong_count(&this) != 1 || !matches!(this.target, Target::Task(_)) {
+                return;
+            }
+            if let Target::Task(slot) = &this.target {
+                // Drop the waker now: a pooled waiter must not keep a task alive.
+                *lock(slot) = None;
+            }
+            let _ = TASK_POOL.try_with(|p| {
+                let mut p = p.borrow_mut();
+                if p.len() < TASK_POOL_MAX {
+                    p.push(this);
+                }
+            });
+        }
+        #[cfg(loom)]
+        drop(this);
+    }
+
+    /// Replaces the waker a task waiter wakes (a future may move between tasks' wakers).
+    pub fn set_waker(&self, waker: &Waker) {
+        if let Target::Task(slot) = &self.target {
+            let mut slot = lock(slot);
+            match slot.as_ref() {
+                Some(old) if old.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+    }
+
+    /// Whether nobody has chosen this waiter and it has not given up.
+    pub fn is_waiting(&self) -> bool {
+        self.state.load(Ordering::Acquire) == WAITING
+    }
+
+    /// The current decision.
+    pub fn decision(&self) -> Decision {
+        match self.state.load(Ordering::Acquire) {
+            WAITING => Decision::Waiting,
+            ABORTED => Decision::Aborted,
+            s => Decision::Selected(s - SELECTED_BASE),
+        }
+    }
+
+    /// A peer claims arm `arm` of this waiter. Returns `false` if the waiter was already
+    /// chosen or gave up; the peer must then leave the waiter's operation alone.
+    pub fn try_select(&self, arm: usize) -> bool {
+        self.state
+            .compare_exchange(
+                WAITING,
+                SELECTED_BASE + arm,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// The blocked party gives up. Returns `false` if a peer chose it first: the chosen arm's
+    /// operation has happened (or is being completed) and must be honoured.
+    pub fn try_abort(&self) -> bool {
+        self.state
+            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Wakes the blocked thread or task so it re-reads the state.
+    pub fn wake(&self) {
+        match &self.target {
+            Target::Thread(t) => t.unpark(),
+            Target::Task(slot) => {
+                let waker = lock(slot).clone();
+                if let Some(w) = waker {
+                    w.wake();
+                }
+            }
+        }
+    }
+
+    /// Parks the current thread until the state leaves waiting or `deadline` passes, and
+    /// returns the decision (still [`Decision::Waiting`] on timeout).
+    ///
+    /// # Blocking
+    ///
+    /// Blocks the calling thread; must be called from the thread this waiter was made for.
+    pub fn park(&self, deadline: Option<Instant>) -> Decision {
+        // A short spin first: a partner on another core often answers within a few hundred
+        // nanoseconds, and parking costs a system call on each side.
+        for _ in 0..SPIN_ROUNDS {
+            let d = self.decision();
+            if d != Decision::Waiting {
+                return d;
+            }
+            std::hint::spin_loop();
+        }
+        loop {
+            let d = self.decision();
+            if d != Decision::Waiting {
+                return d;
+            }
+            match deadline {
+                None => park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Decision::Waiting;
+                    }
+                    park_timeout(deadline - now);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(loom))]
+const SPIN_ROUNDS: usize = 64;
+#[cfg(loom)]
+const SPIN_ROUNDS: usize = 0;
+
+#[cfg(not(loom))]
+fn park_timeout(d: std::time::Duration) {
+    std::thread::park_timeout(d);
+}
+
+#[cfg(loom)]
+fn park_timeout(_d: std::time::Duration) {
+    // loom has no time: treat a timed park as a yield, the models use no deadlines.
+    loom::thread::yield_now();
+}
+
+/// Locks a mutex, ignoring poisoning: the data behind every lock in this crate stays
+/// consistent across a panic because no user code runs while it is held.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> crate::loom::MutexGuardAlias<'_, T> {
+    #[cfg(not(loom))]
+    {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    #[cfg(loom)]
+    {
+        m.lock().unwrap()
+    }
+}

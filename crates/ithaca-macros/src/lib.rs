@@ -1,0 +1,1 @@
+//! ithaca-macros (under construction).

@@ -1,0 +1,1 @@
+//! ithaca-patterns (under construction).

@@ -1,0 +1,1 @@
+//! ithaca-rt (under construction).

@@ -1,0 +1,1 @@
+//! ithaca-sync (under construction).

@@ -1,0 +1,1 @@
+//! ithaca-time (under construction).

@@ -1,0 +1,5 @@
+//! # ithaca
+//!
+//! Go's concurrency model in Rust. This umbrella crate re-exports one coherent API.
+
+pub use ithaca_core as core;

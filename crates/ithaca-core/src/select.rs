@@ -120,6 +120,27 @@ pub trait Arm: Send {
     }
 }
 
+impl<A: Arm + ?Sized> Arm for &mut A {
+    fn try_complete(&mut self) -> bool {
+        (**self).try_complete()
+    }
+    fn register(&mut self, waiter: &Arc<Waiter>, index: usize) -> Registration {
+        (**self).register(waiter, index)
+    }
+    fn unregister(&mut self, waiter: &Arc<Waiter>, outcome: Outcome) {
+        (**self).unregister(waiter, outcome)
+    }
+    fn deadline(&self) -> Option<Instant> {
+        (**self).deadline()
+    }
+    fn wait_reason(&self) -> &'static str {
+        (**self).wait_reason()
+    }
+    fn is_durable(&self) -> bool {
+        (**self).is_durable()
+    }
+}
+
 /// Options of a select: [`Select::biased`], [`Select::default`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SelectOptions {

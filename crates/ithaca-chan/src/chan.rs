@@ -1,0 +1,372 @@
+//! The shared state of one channel and every state transition on it.
+//!
+//! This module owns the data structure; the handle, future and select-arm modules only call
+//! the `*_locked` functions here while holding the channel's lock, and wake the waiters these
+//! functions hand back after releasing it.
+//!
+//! # The data structure (after Go's `runtime/chan.go`)
+//!
+//! One mutex protects `State`: the buffer `buf`, the queue of blocked senders `sendq` (each
+//! entry owns the value it wants to send), the queue of blocked receivers `recvq` (each entry
+//! has an empty slot), and the `closed` flag.
+//!
+//! # Invariants
+//!
+//! 1. `buf.len() <= cap`, except that a value handed back by a cancelled receiver is pushed
+//!    at the *front* and may make `buf.len() == cap + 1` until it is received.
+//! 2. Values leave in FIFO order: the buffer is a FIFO, blocked senders are served in arrival
+//!    order, and a receive from a full buffer with blocked senders takes the head and moves
+//!    the first blocked sender's value to the tail (Go's rule).
+//! 3. If `recvq` holds a claimable entry, `buf` is empty: a sender that finds a claimable
+//!    receiver hands the value to it directly instead of buffering.
+//! 4. An entry is *claimable* while its waiter is still waiting. A peer claims it with
+//!    `Waiter::try_select(entry.arm)` — the only way an entry's value or slot is touched by
+//!    anyone but its owner — then marks it `Done` (or `Closed`) and wakes the waiter.
+//!    Entries whose waiter is no longer waiting are skipped, never removed, by peers.
+//! 5. Only the owner removes its entry (`unregister_*`), by its `id`. Ids grow with every
+//!    registration, so each queue is sorted by id and removal is a binary search.
+//! 6. A waiter never pairs with itself: a select with a send and a receive arm on the same
+//!    channel skips its own entries (Go's `TestSelfSelect`).
+//! 7. After `closed` is set it is never cleared; every claimable entry is claimed with the
+//!    `Closed` status; receivers still drain `buf` before they see "closed".
+
+use std::collections::VecDeque;
+
+use ithaca_core::Waiter;
+
+use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
+
+/// How an entry's operation ended, as set by the peer that claimed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Waiting,
+    Done,
+    Closed,
+}
+
+pub(crate) struct SendEntry<T> {
+    id: u64,
+    waiter: Arc<Waiter>,
+    arm: usize,
+    value: Option<T>,
+    status: Status,
+}
+
+pub(crate) struct RecvEntry<T> {
+    id: u64,
+    waiter: Arc<Waiter>,
+    arm: usize,
+    slot: Option<T>,
+    status: Status,
+}
+
+pub(crate) struct State<T> {
+    buf: VecDeque<T>,
+    sendq: VecDeque<SendEntry<T>>,
+    recvq: VecDeque<RecvEntry<T>>,
+    next_id: u64,
+    closed: bool,
+}
+
+/// The channel object shared by all handles.
+pub(crate) struct Chan<T> {
+    state: Mutex<State<T>>,
+    /// Capacity; `None` for unbounded.
+    cap: Option<usize>,
+    /// Mirrors `State::closed` for lock-free reads.
+    closed: AtomicBool,
+    /// Mirrors `buf.len()` for lock-free `len()` (a snapshot, as Go's `len(ch)`).
+    len: AtomicUsize,
+    pub(crate) senders: AtomicUsize,
+    pub(crate) receivers: AtomicUsize,
+}
+
+/// Waiters to wake once the lock is released. Most operations wake at most one.
+#[derive(Default)]
+pub(crate) struct Wakes {
+    one: Option<Arc<Waiter>>,
+    more: Vec<Arc<Waiter>>,
+}
+
+impl Wakes {
+    fn push(&mut self, w: Arc<Waiter>) {
+        if self.one.is_none() {
+            self.one = Some(w);
+        } else {
+            self.more.push(w);
+        }
+    }
+
+    /// Wakes everyone collected. Call after dropping the channel lock.
+    pub(crate) fn wake(self) {
+        if let Some(w) = self.one {
+            w.wake();
+        }
+        for w in self.more {
+            w.wake();
+        }
+    }
+}
+
+/// Result of a receive attempt.
+pub(crate) enum Recv<T> {
+    Value(T),
+    Closed,
+    Empty,
+}
+
+/// Result of a send attempt that did not complete.
+pub(crate) enum SendFail<T> {
+    Full(T),
+    Closed(T),
+}
+
+/// What a receive registration's owner learns when it unregisters.
+pub(crate) enum RecvDone<T> {
+    Value(T),
+    Closed,
+}
+
+fn is_other_waiting(entry_waiter: &Arc<Waiter>, me: Option<&Arc<Waiter>>) -> bool {
+    me.is_none_or(|me| !Arc::ptr_eq(entry_waiter, me)) && entry_waiter.is_waiting()
+}
+
+impl<T> Chan<T> {
+    pub(crate) fn new(cap: Option<usize>) -> Self {
+        let buf = match cap {
+            Some(c) => VecDeque::with_capacity(c),
+            None => VecDeque::new(),
+        };
+        Chan {
+            state: Mutex::new(State {
+                buf,
+                sendq: VecDeque::new(),
+                recvq: VecDeque::new(),
+                next_id: 0,
+                closed: false,
+            }),
+            cap,
+            closed: AtomicBool::new(false),
+            len: AtomicUsize::new(0),
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State<T>> {
+        crate::loom::lock(&self.state)
+    }
+
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        self.cap
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn has_room(&self, st: &State<T>) -> bool {
+        match self.cap {
+            Some(c) => st.buf.len() < c,
+            None => true,
+        }
+    }
+
+    fn sync_len(&self, st: &State<T>) {
+        self.len.store(st.buf.len(), Ordering::Relaxed);
+    }
+
+    /// Claims the first claimable blocked sender (not `me`) and takes its value.
+    fn claim_sender(st: &mut State<T>, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Option<T> {
+        for e in st.sendq.iter_mut() {
+            if e.status == Status::Waiting
+                && is_other_waiting(&e.waiter, me)
+                && e.waiter.try_select(e.arm)
+            {
+                e.status = Status::Done;
+                wakes.push(e.waiter.clone());
+                return e.value.take();
+            }
+        }
+        None
+    }
+
+    /// Claims the first claimable blocked receiver (not `me`) and fills its slot; gives the
+    /// value back if there is none.
+    fn give_to_receiver(st: &mut State<T>, value: T, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Result<(), T> {
+        for e in st.recvq.iter_mut() {
+            if e.status == Status::Waiting
+                && is_other_waiting(&e.waiter, me)
+                && e.waiter.try_select(e.arm)
+            {
+                e.status = Status::Done;
+                e.slot = Some(value);
+                wakes.push(e.waiter.clone());
+                return Ok(());
+            }
+        }
+        Err(value)
+    }
+
+    /// Non-blocking receive under the lock. `me` is the caller's own waiter, if it is
+    /// registered elsewhere on this channel (select), so it never pairs with itself.
+    pub(crate) fn try_recv_locked(&self, st: &mut State<T>, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Recv<T> {
+        if let Some(v) = st.buf.pop_front() {
+            if self.has_room(st) {
+                if let Some(moved) = Self::claim_sender(st, me, wakes) {
+                    st.buf.push_back(moved);
+                }
+            }
+            self.sync_len(st);
+            return Recv::Value(v);
+        }
+        if let Some(v) = Self::claim_sender(st, me, wakes) {
+            return Recv::Value(v);
+        }
+        if st.closed {
+            Recv::Closed
+        } else {
+            Recv::Empty
+        }
+    }
+
+    /// Non-blocking send under the lock.
+    pub(crate) fn try_send_locked(&self, st: &mut State<T>, value: T, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Result<(), SendFail<T>> {
+        if st.closed {
+            return Err(SendFail::Closed(value));
+        }
+        let value = match Self::give_to_receiver(st, value, me, wakes) {
+            Ok(()) => return Ok(()),
+            Err(v) => v,
+        };
+        if self.has_room(st) {
+            st.buf.push_back(value);
+            self.sync_len(st);
+            Ok(())
+        } else {
+            Err(SendFail::Full(value))
+        }
+    }
+
+    /// Whether a receive could complete now (for select registration).
+    pub(crate) fn recv_ready(&self, st: &State<T>, me: &Arc<Waiter>) -> bool {
+        !st.buf.is_empty()
+            || st.closed
+            || st
+                .sendq
+                .iter()
+                .any(|e| e.status == Status::Waiting && is_other_waiting(&e.waiter, Some(me)))
+    }
+
+    /// Whether a send could complete now (for select registration).
+    pub(crate) fn send_ready(&self, st: &State<T>, me: &Arc<Waiter>) -> bool {
+        st.closed
+            || self.has_room(st)
+            || st
+                .recvq
+                .iter()
+                .any(|e| e.status == Status::Waiting && is_other_waiting(&e.waiter, Some(me)))
+    }
+
+    /// Appends a blocked receiver; returns its id.
+    pub(crate) fn register_recv(st: &mut State<T>, waiter: &Arc<Waiter>, arm: usize) -> u64 {
+        st.next_id += 1;
+        let id = st.next_id;
+        st.recvq.push_back(RecvEntry {
+            id,
+            waiter: waiter.clone(),
+            arm,
+            slot: None,
+            status: Status::Waiting,
+        });
+        id
+    }
+
+    /// Appends a blocked sender holding `value`; returns its id.
+    pub(crate) fn register_send(st: &mut State<T>, waiter: &Arc<Waiter>, arm: usize, value: T) -> u64 {
+        st.next_id += 1;
+        let id = st.next_id;
+        st.sendq.push_back(SendEntry {
+            id,
+            waiter: waiter.clone(),
+            arm,
+            value: Some(value),
+            status: Status::Waiting,
+        });
+        id
+    }
+
+    /// Removes the receive entry `id` and returns what a claiming peer left in it, if any.
+    /// When `cancelled`, a delivered value goes back to the channel instead (to the next
+    /// waiting receiver, else the head of the buffer), so it is never lost.
+    pub(crate) fn unregister_recv(&self, st: &mut State<T>, id: u64, cancelled: bool, wakes: &mut Wakes) -> Option<RecvDone<T>> {
+        let pos = st.recvq.binary_search_by_key(&id, |e| e.id).ok()?;
+        let e = st.recvq.remove(pos)?;
+        match (e.status, e.slot) {
+            (Status::Waiting, _) => None,
+            (Status::Done, Some(v)) if cancelled => {
+                if let Err(v) = Self::give_to_receiver(st, v, None, wakes) {
+                    st.buf.push_front(v);
+                    self.sync_len(st);
+                }
+                None
+            }
+            (Status::Done, Some(v)) => Some(RecvDone::Value(v)),
+            (Status::Closed, _) => Some(RecvDone::Closed),
+            (Status::Done, None) => unreachable!("chan: claimed receive entry without a value"),
+        }
+    }
+
+    /// Removes the send entry `id`. Returns the value if it was not sent: not chosen, or
+    /// chosen because the channel closed. The flag says whether the channel closed.
+    pub(crate) fn unregister_send(st: &mut State<T>, id: u64) -> (Option<T>, bool) {
+        let Ok(pos) = st.sendq.binary_search_by_key(&id, |e| e.id) else {
+            return (None, false);
+        };
+        match st.sendq.remove(pos) {
+            Some(e) => (e.value, e.status == Status::Closed),
+            None => (None, false),
+        }
+    }
+
+    /// (blocked receivers, blocked senders) that are still waiting: a snapshot for
+    /// diagnostics and tests.
+    pub(crate) fn waiting(&self) -> (usize, usize) {
+        let st = self.lock();
+        let r = st.recvq.iter().filter(|e| e.waiter.is_waiting()).count();
+        let s = st.sendq.iter().filter(|e| e.waiter.is_waiting()).count();
+        (r, s)
+    }
+
+    /// Closes the channel: claims every claimable waiter with the `Closed` status.
+    /// Returns whether this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let mut wakes = Wakes::default();
+        {
+            let mut st = self.lock();
+            if st.closed {
+                return false;
+            }
+            st.closed = true;
+            self.closed.store(true, Ordering::Release);
+            for e in st.recvq.iter_mut() {
+                if e.status == Status::Waiting && e.waiter.try_select(e.arm) {
+                    e.status = Status::Closed;
+                    wakes.push(e.waiter.clone());
+                }
+            }
+            for e in st.sendq.iter_mut() {
+                if e.status == Status::Waiting && e.waiter.try_select(e.arm) {
+                    e.status = Status::Closed;
+                    wakes.push(e.waiter.clone());
+                }
+            }
+        }
+        wakes.wake();
+        true
+    }
+}

@@ -1,0 +1,304 @@
+//! Waiting for one channel operation: the blocking loop for threads and the poll state
+//! machines for async futures and streams.
+//!
+//! Each wait is the one-arm case of the select protocol (see `ithaca_core::select`): try under
+//! the lock; if the operation cannot proceed, register a waiter (arm 0) under the same lock;
+//! wait until a peer claims the waiter (or the deadline passes and the waiter aborts itself);
+//! then unregister and collect the result.
+//!
+//! # Invariants
+//!
+//! * A registered wait is always unregistered: on completion, on timeout, and (for futures)
+//!   in `cancel`, which `Drop` calls. A cancelled receive that a peer already claimed gives
+//!   its value back to the channel, so a dropped future never loses a value.
+//! * Wake-ups are done after the channel lock is released.
+
+use std::panic::Location;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use ithaca_core::timer::{self, TimerKey};
+use ithaca_core::waiter::Decision;
+use ithaca_core::{diag, Waiter};
+
+use crate::chan::{Chan, Recv, RecvDone, SendFail, Wakes};
+use crate::error::{RecvTimeoutError, SendTimeoutError};
+use crate::loom::Arc;
+
+/// Whether the owner of `waiter` must honour a peer's claim after its wait ended.
+fn claimed_after_wait(waiter: &Waiter, d: Decision) -> bool {
+    match d {
+        Decision::Selected(_) => true,
+        Decision::Aborted => false,
+        Decision::Waiting => !waiter.try_abort(),
+    }
+}
+
+pub(crate) fn recv_blocking<T>(
+    chan: &Chan<T>,
+    deadline: Option<Instant>,
+    location: &'static Location<'static>,
+) -> Result<T, RecvTimeoutError> {
+    let mut wakes = Wakes::default();
+    let mut st = chan.lock();
+    match chan.try_recv_locked(&mut st, None, &mut wakes) {
+        Recv::Value(v) => {
+            drop(st);
+            wakes.wake();
+            return Ok(v);
+        }
+        Recv::Closed => return Err(RecvTimeoutError::Closed),
+        Recv::Empty => {}
+    }
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return Err(RecvTimeoutError::Timeout);
+    }
+    let waiter = Waiter::for_thread();
+    let id = Chan::register_recv(&mut st, &waiter, 0);
+    drop(st);
+    let decision = {
+        let _blocked = diag::ThreadWait::begin(reason_recv(deadline), deadline.is_none(), location);
+        waiter.park(deadline)
+    };
+    // Settle the decision; the entry's status then tells whether a peer claimed it.
+    let _ = claimed_after_wait(&waiter, decision);
+    let mut st = chan.lock();
+    let done = chan.unregister_recv(&mut st, id, false, &mut wakes);
+    drop(st);
+    wakes.wake();
+    match done {
+        Some(RecvDone::Value(v)) => Ok(v),
+        Some(RecvDone::Closed) => Err(RecvTimeoutError::Closed),
+        None => Err(RecvTimeoutError::Timeout),
+    }
+}
+
+pub(crate) fn send_blocking<T>(
+    chan: &Chan<T>,
+    value: T,
+    deadline: Option<Instant>,
+    location: &'static Location<'static>,
+) -> Result<(), SendTimeoutError<T>> {
+    let mut wakes = Wakes::default();
+    let mut st = chan.lock();
+    let value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
+        Ok(()) => {
+            drop(st);
+            wakes.wake();
+            return Ok(());
+        }
+        Err(SendFail::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
+        Err(SendFail::Full(v)) => v,
+    };
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return Err(SendTimeoutError::Timeout(value));
+    }
+    let waiter = Waiter::for_thread();
+    let id = Chan::register_send(&mut st, &waiter, 0, value);
+    drop(st);
+    let decision = {
+        let _blocked = diag::ThreadWait::begin(reason_send(deadline), deadline.is_none(), location);
+        waiter.park(deadline)
+    };
+    let chosen = claimed_after_wait(&waiter, decision);
+    let (value, closed) = Chan::unregister_send(&mut chan.lock(), id);
+    match (chosen, value) {
+        (true, None) => Ok(()),
+        (true, Some(v)) if closed => Err(SendTimeoutError::Closed(v)),
+        (_, Some(v)) => Err(SendTimeoutError::Timeout(v)),
+        (false, None) => unreachable!("chan: unclaimed send lost its value"),
+    }
+}
+
+fn reason_recv(deadline: Option<Instant>) -> &'static str {
+    if deadline.is_some() {
+        "chan receive (with timeout)"
+    } else {
+        "chan receive"
+    }
+}
+
+fn reason_send(deadline: Option<Instant>) -> &'static str {
+    if deadline.is_some() {
+        "chan send (with timeout)"
+    } else {
+        "chan send"
+    }
+}
+
+/// An async wait's registration: the waiter, the entry id and the timer for a deadline.
+struct Registered {
+    waiter: Arc<Waiter>,
+    id: u64,
+    timer: Option<TimerKey>,
+}
+
+impl Registered {
+    fn new(waiter: Arc<Waiter>, id: u64, deadline: Option<Instant>, cx: &Context<'_>) -> Self {
+        let timer = deadline.map(|d| timer::register(d, cx.waker()));
+        Registered { waiter, id, timer }
+    }
+
+    /// Polls the decision: `None` while still waiting (and the deadline has not passed),
+    /// otherwise whether a peer claimed us.
+    fn check(&self, cx: &Context<'_>, deadline: Option<Instant>) -> Option<bool> {
+        self.waiter.set_waker(cx.waker());
+        match self.waiter.decision() {
+            Decision::Waiting => match deadline {
+                Some(d) if Instant::now() >= d => Some(!self.waiter.try_abort()),
+                _ => None,
+            },
+            d => Some(claimed_after_wait(&self.waiter, d)),
+        }
+    }
+
+    fn release(self) {
+        if let Some(key) = self.timer {
+            timer::cancel(key);
+        }
+        Waiter::recycle(self.waiter);
+    }
+}
+
+/// The state of an async receive, shared by [`RecvFuture`](crate::RecvFuture) and
+/// [`RecvStream`](crate::RecvStream).
+#[derive(Default)]
+pub(crate) struct RecvWait {
+    reg: Option<Registered>,
+}
+
+impl RecvWait {
+    pub(crate) fn poll<T>(
+        &mut self,
+        chan: &Chan<T>,
+        cx: &mut Context<'_>,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> Poll<Result<T, RecvTimeoutError>> {
+        let mut wakes = Wakes::default();
+        if let Some(reg) = &self.reg {
+            if reg.check(cx, deadline).is_none() {
+                diag::note_wait(reason_recv(deadline), deadline.is_none(), location);
+                return Poll::Pending;
+            }
+            let reg = self.reg.take().expect("registered");
+            let mut st = chan.lock();
+            let done = chan.unregister_recv(&mut st, reg.id, false, &mut wakes);
+            drop(st);
+            wakes.wake();
+            reg.release();
+            return Poll::Ready(match done {
+                Some(RecvDone::Value(v)) => Ok(v),
+                Some(RecvDone::Closed) => Err(RecvTimeoutError::Closed),
+                None => Err(RecvTimeoutError::Timeout),
+            });
+        }
+        let mut st = chan.lock();
+        match chan.try_recv_locked(&mut st, None, &mut wakes) {
+            Recv::Value(v) => {
+                drop(st);
+                wakes.wake();
+                return Poll::Ready(Ok(v));
+            }
+            Recv::Closed => return Poll::Ready(Err(RecvTimeoutError::Closed)),
+            Recv::Empty => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Poll::Ready(Err(RecvTimeoutError::Timeout));
+        }
+        let waiter = Waiter::for_task(cx.waker());
+        let id = Chan::register_recv(&mut st, &waiter, 0);
+        drop(st);
+        self.reg = Some(Registered::new(waiter, id, deadline, cx));
+        diag::note_wait(reason_recv(deadline), deadline.is_none(), location);
+        Poll::Pending
+    }
+
+    /// Abandons a pending receive without losing a value (see the module invariants).
+    pub(crate) fn cancel<T>(&mut self, chan: &Chan<T>) {
+        if let Some(reg) = self.reg.take() {
+            let _ = reg.waiter.try_abort();
+            let mut wakes = Wakes::default();
+            let mut st = chan.lock();
+            chan.unregister_recv(&mut st, reg.id, true, &mut wakes);
+            drop(st);
+            wakes.wake();
+            reg.release();
+        }
+    }
+}
+
+/// The state of an async send: the value until it is handed to the channel, then the
+/// registration.
+pub(crate) struct SendWait<T> {
+    value: Option<T>,
+    reg: Option<Registered>,
+}
+
+impl<T> SendWait<T> {
+    pub(crate) fn new(value: T) -> Self {
+        SendWait {
+            value: Some(value),
+            reg: None,
+        }
+    }
+
+    pub(crate) fn poll(
+        &mut self,
+        chan: &Chan<T>,
+        cx: &mut Context<'_>,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> Poll<Result<(), SendTimeoutError<T>>> {
+        if let Some(reg) = &self.reg {
+            let Some(chosen) = reg.check(cx, deadline) else {
+                diag::note_wait(reason_send(deadline), deadline.is_none(), location);
+                return Poll::Pending;
+            };
+            let reg = self.reg.take().expect("registered");
+            let (value, closed) = Chan::unregister_send(&mut chan.lock(), reg.id);
+            reg.release();
+            return Poll::Ready(match (chosen, value) {
+                (true, None) => Ok(()),
+                (true, Some(v)) if closed => Err(SendTimeoutError::Closed(v)),
+                (_, Some(v)) => Err(SendTimeoutError::Timeout(v)),
+                (false, None) => unreachable!("chan: unclaimed send lost its value"),
+            });
+        }
+        let value = self
+            .value
+            .take()
+            .expect("send future polled after completion");
+        let mut wakes = Wakes::default();
+        let mut st = chan.lock();
+        let value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
+            Ok(()) => {
+                drop(st);
+                wakes.wake();
+                return Poll::Ready(Ok(()));
+            }
+            Err(SendFail::Closed(v)) => return Poll::Ready(Err(SendTimeoutError::Closed(v))),
+            Err(SendFail::Full(v)) => v,
+        };
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Poll::Ready(Err(SendTimeoutError::Timeout(value)));
+        }
+        let waiter = Waiter::for_task(cx.waker());
+        let id = Chan::register_send(&mut st, &waiter, 0, value);
+        drop(st);
+        self.reg = Some(Registered::new(waiter, id, deadline, cx));
+        diag::note_wait(reason_send(deadline), deadline.is_none(), location);
+        Poll::Pending
+    }
+
+    /// Abandons a pending send. If a peer already took the value, the send happened;
+    /// otherwise the value is dropped here, exactly once.
+    pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
+        if let Some(reg) = self.reg.take() {
+            let _ = reg.waiter.try_abort();
+            let (value, _) = Chan::unregister_send(&mut chan.lock(), reg.id);
+            drop(value);
+            reg.release();
+        }
+    }
+}

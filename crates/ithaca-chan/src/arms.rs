@@ -84,7 +84,7 @@ impl<T: Send> Arm for RecvArm<'_, T> {
         if chan.recv_ready(&st, waiter) {
             return Registration::Ready;
         }
-        self.id = Some(Chan::register_recv(&mut st, waiter, index));
+        self.id = Some(chan.register_recv(&mut st, waiter, index));
         Registration::Registered
     }
 
@@ -103,6 +103,10 @@ impl<T: Send> Arm for RecvArm<'_, T> {
             Some(RecvDone::Closed) => self.out = Some(None),
             None => {}
         }
+    }
+
+    fn version(&self) -> u64 {
+        self.chan.map_or(0, Chan::version)
     }
 
     fn wait_reason(&self) -> &'static str {
@@ -225,7 +229,7 @@ impl<T: Send> Arm for SendArm<'_, T> {
             .value
             .take()
             .expect("select: send arm registered without a value");
-        self.id = Some(Chan::register_send(&mut st, waiter, index, value));
+        self.id = Some(chan.register_send(&mut st, waiter, index, value));
         Registration::Registered
     }
 
@@ -244,6 +248,10 @@ impl<T: Send> Arm for SendArm<'_, T> {
                 });
             }
         }
+    }
+
+    fn version(&self) -> u64 {
+        self.chan.map_or(0, Chan::version)
     }
 
     fn wait_reason(&self) -> &'static str {

@@ -34,7 +34,7 @@ use std::collections::VecDeque;
 
 use ithaca_core::Waiter;
 
-use crate::loom::{Arc, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// How an entry's operation ended, as set by the peer that claimed it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +77,9 @@ pub(crate) struct Chan<T> {
     closed: AtomicBool,
     /// Mirrors `buf.len()` for lock-free `len()` (a snapshot, as Go's `len(ch)`).
     len: AtomicUsize,
+    /// Bumped (under the lock) by every change that may make an operation ready; read by
+    /// a select with a default to prove that no arm was ready at one instant.
+    version: AtomicU64,
     pub(crate) senders: AtomicUsize,
     pub(crate) receivers: AtomicUsize,
 }
@@ -148,6 +151,7 @@ impl<T> Chan<T> {
             cap,
             closed: AtomicBool::new(false),
             len: AtomicUsize::new(0),
+            version: AtomicU64::new(0),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
         }
@@ -176,6 +180,18 @@ impl<T> Chan<T> {
         }
     }
 
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+
+    /// Called under the lock after a change that may make an operation ready.
+    fn bump(&self) {
+        self.version.store(
+            self.version.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::SeqCst,
+        );
+    }
+
     fn sync_len(&self, st: &State<T>) {
         self.len.store(st.buf.len(), Ordering::Relaxed);
     }
@@ -197,7 +213,12 @@ impl<T> Chan<T> {
 
     /// Claims the first claimable blocked receiver (not `me`) and fills its slot; gives the
     /// value back if there is none.
-    fn give_to_receiver(st: &mut State<T>, value: T, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Result<(), T> {
+    fn give_to_receiver(
+        st: &mut State<T>,
+        value: T,
+        me: Option<&Arc<Waiter>>,
+        wakes: &mut Wakes,
+    ) -> Result<(), T> {
         for e in st.recvq.iter_mut() {
             if e.status == Status::Waiting
                 && is_other_waiting(&e.waiter, me)
@@ -214,7 +235,12 @@ impl<T> Chan<T> {
 
     /// Non-blocking receive under the lock. `me` is the caller's own waiter, if it is
     /// registered elsewhere on this channel (select), so it never pairs with itself.
-    pub(crate) fn try_recv_locked(&self, st: &mut State<T>, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Recv<T> {
+    pub(crate) fn try_recv_locked(
+        &self,
+        st: &mut State<T>,
+        me: Option<&Arc<Waiter>>,
+        wakes: &mut Wakes,
+    ) -> Recv<T> {
         if let Some(v) = st.buf.pop_front() {
             if self.has_room(st) {
                 if let Some(moved) = Self::claim_sender(st, me, wakes) {
@@ -222,9 +248,11 @@ impl<T> Chan<T> {
                 }
             }
             self.sync_len(st);
+            self.bump();
             return Recv::Value(v);
         }
         if let Some(v) = Self::claim_sender(st, me, wakes) {
+            self.bump();
             return Recv::Value(v);
         }
         if st.closed {
@@ -235,17 +263,27 @@ impl<T> Chan<T> {
     }
 
     /// Non-blocking send under the lock.
-    pub(crate) fn try_send_locked(&self, st: &mut State<T>, value: T, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Result<(), SendFail<T>> {
+    pub(crate) fn try_send_locked(
+        &self,
+        st: &mut State<T>,
+        value: T,
+        me: Option<&Arc<Waiter>>,
+        wakes: &mut Wakes,
+    ) -> Result<(), SendFail<T>> {
         if st.closed {
             return Err(SendFail::Closed(value));
         }
         let value = match Self::give_to_receiver(st, value, me, wakes) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                self.bump();
+                return Ok(());
+            }
             Err(v) => v,
         };
         if self.has_room(st) {
             st.buf.push_back(value);
             self.sync_len(st);
+            self.bump();
             Ok(())
         } else {
             Err(SendFail::Full(value))
@@ -273,7 +311,8 @@ impl<T> Chan<T> {
     }
 
     /// Appends a blocked receiver; returns its id.
-    pub(crate) fn register_recv(st: &mut State<T>, waiter: &Arc<Waiter>, arm: usize) -> u64 {
+    pub(crate) fn register_recv(&self, st: &mut State<T>, waiter: &Arc<Waiter>, arm: usize) -> u64 {
+        self.bump();
         st.next_id += 1;
         let id = st.next_id;
         st.recvq.push_back(RecvEntry {
@@ -287,7 +326,14 @@ impl<T> Chan<T> {
     }
 
     /// Appends a blocked sender holding `value`; returns its id.
-    pub(crate) fn register_send(st: &mut State<T>, waiter: &Arc<Waiter>, arm: usize, value: T) -> u64 {
+    pub(crate) fn register_send(
+        &self,
+        st: &mut State<T>,
+        waiter: &Arc<Waiter>,
+        arm: usize,
+        value: T,
+    ) -> u64 {
+        self.bump();
         st.next_id += 1;
         let id = st.next_id;
         st.sendq.push_back(SendEntry {
@@ -303,7 +349,13 @@ impl<T> Chan<T> {
     /// Removes the receive entry `id` and returns what a claiming peer left in it, if any.
     /// When `cancelled`, a delivered value goes back to the channel instead (to the next
     /// waiting receiver, else the head of the buffer), so it is never lost.
-    pub(crate) fn unregister_recv(&self, st: &mut State<T>, id: u64, cancelled: bool, wakes: &mut Wakes) -> Option<RecvDone<T>> {
+    pub(crate) fn unregister_recv(
+        &self,
+        st: &mut State<T>,
+        id: u64,
+        cancelled: bool,
+        wakes: &mut Wakes,
+    ) -> Option<RecvDone<T>> {
         let pos = st.recvq.binary_search_by_key(&id, |e| e.id).ok()?;
         let e = st.recvq.remove(pos)?;
         match (e.status, e.slot) {
@@ -313,6 +365,7 @@ impl<T> Chan<T> {
                     st.buf.push_front(v);
                     self.sync_len(st);
                 }
+                self.bump();
                 None
             }
             (Status::Done, Some(v)) => Some(RecvDone::Value(v)),
@@ -353,6 +406,7 @@ impl<T> Chan<T> {
             }
             st.closed = true;
             self.closed.store(true, Ordering::Release);
+            self.bump();
             for e in st.recvq.iter_mut() {
                 if e.status == Status::Waiting && e.waiter.try_select(e.arm) {
                     e.status = Status::Closed;

@@ -59,12 +59,7 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 
 fn new<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
     let chan = Arc::new(Chan::new(cap));
-    (
-        Sender {
-            chan: chan.clone(),
-        },
-        Receiver { chan },
-    )
+    (Sender { chan: chan.clone() }, Receiver { chan })
 }
 
 /// The sending half of a channel. Cloneable (many senders); dropping the last one closes the
@@ -241,7 +236,8 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
-        wait::send_blocking(&self.chan, value, None, Location::caller()).map_err(|e| SendError(e.into_inner()))
+        wait::send_blocking(&self.chan, value, None, Location::caller())
+            .map_err(|e| SendError(e.into_inner()))
     }
 
     /// Like [`send_blocking`](Self::send_blocking), giving up after `timeout`.
@@ -256,8 +252,17 @@ impl<T> Sender<T> {
     /// assert!(tx.send_blocking_timeout(1, Duration::from_millis(1)).is_err());
     /// ```
     #[track_caller]
-    pub fn send_blocking_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        wait::send_blocking(&self.chan, value, deadline_after(timeout), Location::caller())
+    pub fn send_blocking_timeout(
+        &self,
+        value: T,
+        timeout: Duration,
+    ) -> Result<(), SendTimeoutError<T>> {
+        wait::send_blocking(
+            &self.chan,
+            value,
+            deadline_after(timeout),
+            Location::caller(),
+        )
     }
 
     /// Sends without waiting: succeeds if there is room, or a receiver is waiting (Go's
@@ -600,7 +605,9 @@ impl<T> futures_core::Stream for RecvStream<'_, T> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
-        this.wait.poll(this.chan, cx, None, this.location).map(Result::ok)
+        this.wait
+            .poll(this.chan, cx, None, this.location)
+            .map(Result::ok)
     }
 }
 

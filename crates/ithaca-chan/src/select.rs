@@ -86,7 +86,12 @@ macro_rules! select_blocking {
 macro_rules! __select {
     // recv(&rx) -> pat => body
     (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
-        recv($rx:expr) -> $p:pat => $body:block $(,)? $($rest:tt)*) => {
+        recv($rx:expr) -> $p:pat => $body:block , $($rest:tt)*) => {
+        $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($crate::RecvArm::new($rx))
+            ({ let $p = $crate::ArmOutput::take_output(&mut $n); $body })]) ($($ns)*) ($($is)*) $($rest)*)
+    };
+    (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
+        recv($rx:expr) -> $p:pat => $body:block $($rest:tt)*) => {
         $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($crate::RecvArm::new($rx))
             ({ let $p = $crate::ArmOutput::take_output(&mut $n); $body })]) ($($ns)*) ($($is)*) $($rest)*)
     };
@@ -97,7 +102,18 @@ macro_rules! __select {
     };
     // send(&tx, value) -> pat => body
     (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
-        send($tx:expr, $v:expr) -> $p:pat => $body:block $(,)? $($rest:tt)*) => {
+        send($tx:expr, $v:expr) -> $p:pat => $body:block , $($rest:tt)*) => {
+        $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($crate::SendArm::new($tx, $v))
+            ({ let $p = $crate::ArmOutput::take_output(&mut $n); $body })]) ($($ns)*) ($($is)*) $($rest)*)
+    };
+    (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
+        recv($rx:expr) -> $p:pat => $body:expr $(, $($rest:tt)*)?) => {
+        $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($crate::RecvArm::new($rx))
+            ({ let $p = $crate::ArmOutput::take_output(&mut $n); $body })]) ($($ns)*) ($($is)*) $($($rest)*)?)
+    };
+    // send(&tx, value) -> pat => body
+    (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
+        send($tx:expr, $v:expr) -> $p:pat => $body:block $($rest:tt)*) => {
         $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($crate::SendArm::new($tx, $v))
             ({ let $p = $crate::ArmOutput::take_output(&mut $n); $body })]) ($($ns)*) ($($is)*) $($rest)*)
     };
@@ -108,7 +124,18 @@ macro_rules! __select {
     };
     // arm(any_arm) => body
     (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
-        arm($a:expr) => $body:block $(,)? $($rest:tt)*) => {
+        arm($a:expr) => $body:block , $($rest:tt)*) => {
+        $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($a) ({ let _ = &mut $n; $body })])
+            ($($ns)*) ($($is)*) $($rest)*)
+    };
+    (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
+        send($tx:expr, $v:expr) -> $p:pat => $body:expr $(, $($rest:tt)*)?) => {
+        $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($crate::SendArm::new($tx, $v))
+            ({ let $p = $crate::ArmOutput::take_output(&mut $n); $body })]) ($($ns)*) ($($is)*) $($($rest)*)?)
+    };
+    // arm(any_arm) => body
+    (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
+        arm($a:expr) => $body:block $($rest:tt)*) => {
         $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($a) ({ let _ = &mut $n; $body })])
             ($($ns)*) ($($is)*) $($rest)*)
     };
@@ -118,7 +145,16 @@ macro_rules! __select {
             ($($ns)*) ($($is)*) $($($rest)*)?)
     };
     // default => body
-    (@parse $w:tt $b:tt (no_default) $arms:tt $ns:tt $is:tt default => $body:block $(,)? $($rest:tt)*) => {
+    (@parse $w:tt $b:tt (no_default) $arms:tt $ns:tt $is:tt default => $body:block , $($rest:tt)*) => {
+        $crate::__select!(@parse $w $b (default $body) $arms $ns $is $($rest)*)
+    };
+    (@parse $w:tt $b:tt $d:tt ($($arms:tt)*) ($n:ident $($ns:ident)*) ($i:tt $($is:tt)*)
+        arm($a:expr) => $body:expr $(, $($rest:tt)*)?) => {
+        $crate::__select!(@parse $w $b $d ($($arms)* [$n $i ($a) ({ let _ = &mut $n; $body })])
+            ($($ns)*) ($($is)*) $($($rest)*)?)
+    };
+    // default => body
+    (@parse $w:tt $b:tt (no_default) $arms:tt $ns:tt $is:tt default => $body:block $($rest:tt)*) => {
         $crate::__select!(@parse $w $b (default $body) $arms $ns $is $($rest)*)
     };
     (@parse $w:tt $b:tt (no_default) $arms:tt $ns:tt $is:tt default => $body:expr $(, $($rest:tt)*)?) => {

@@ -54,7 +54,7 @@ pub(crate) fn recv_blocking<T>(
         return Err(RecvTimeoutError::Timeout);
     }
     let waiter = Waiter::for_thread();
-    let id = Chan::register_recv(&mut st, &waiter, 0);
+    let id = chan.register_recv(&mut st, &waiter, 0);
     drop(st);
     let decision = {
         let _blocked = diag::ThreadWait::begin(reason_recv(deadline), deadline.is_none(), location);
@@ -94,7 +94,7 @@ pub(crate) fn send_blocking<T>(
         return Err(SendTimeoutError::Timeout(value));
     }
     let waiter = Waiter::for_thread();
-    let id = Chan::register_send(&mut st, &waiter, 0, value);
+    let id = chan.register_send(&mut st, &waiter, 0, value);
     drop(st);
     let decision = {
         let _blocked = diag::ThreadWait::begin(reason_send(deadline), deadline.is_none(), location);
@@ -207,7 +207,7 @@ impl RecvWait {
             return Poll::Ready(Err(RecvTimeoutError::Timeout));
         }
         let waiter = Waiter::for_task(cx.waker());
-        let id = Chan::register_recv(&mut st, &waiter, 0);
+        let id = chan.register_recv(&mut st, &waiter, 0);
         drop(st);
         self.reg = Some(Registered::new(waiter, id, deadline, cx));
         diag::note_wait(reason_recv(deadline), deadline.is_none(), location);
@@ -284,7 +284,7 @@ impl<T> SendWait<T> {
             return Poll::Ready(Err(SendTimeoutError::Timeout(value)));
         }
         let waiter = Waiter::for_task(cx.waker());
-        let id = Chan::register_send(&mut st, &waiter, 0, value);
+        let id = chan.register_send(&mut st, &waiter, 0, value);
         drop(st);
         self.reg = Some(Registered::new(waiter, id, deadline, cx));
         diag::note_wait(reason_send(deadline), deadline.is_none(), location);

@@ -31,7 +31,11 @@ fn ch01_unbuffered_send_waits_for_receiver() {
     });
     // Give a wrong implementation a chance to complete the send without a receiver.
     thread::sleep(Duration::from_millis(20));
-    assert_eq!(done.load(Ordering::SeqCst), 0, "rendezvous send returned before a receive");
+    assert_eq!(
+        done.load(Ordering::SeqCst),
+        0,
+        "rendezvous send returned before a receive"
+    );
     assert_eq!(rx.recv_blocking(), Some(5));
     t.join().unwrap();
     assert_eq!(done.load(Ordering::SeqCst), 1);
@@ -71,7 +75,10 @@ fn ch13_send_on_closed_returns_value() {
     let err = tx.send_blocking("v".into()).unwrap_err();
     assert_eq!(err.to_string(), "send on closed channel");
     assert_eq!(err.into_inner(), "v");
-    assert_eq!(tx.try_send("w".into()), Err(TrySendError::Closed("w".into())));
+    assert_eq!(
+        tx.try_send("w".into()),
+        Err(TrySendError::Closed("w".into()))
+    );
     assert_eq!(rx.recv_blocking(), None);
 }
 
@@ -89,7 +96,11 @@ fn ch22_closed_channel_drains_then_reports_closed() {
     let (tx, rx) = bounded(3);
     tx.try_send(1).unwrap();
     tx.close();
-    assert_eq!(rx.len(), 1, "len still counts buffered values after close (CH-41)");
+    assert_eq!(
+        rx.len(),
+        1,
+        "len still counts buffered values after close (CH-41)"
+    );
     assert_eq!(rx.recv_blocking(), Some(1));
     assert_eq!(rx.recv_blocking(), None);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
@@ -218,8 +229,13 @@ fn drop_of_last_receiver_closes_and_wakes_sender() {
 #[test]
 fn timeouts_expire_and_give_values_back() {
     let (tx, rx) = bounded::<i32>(0);
-    assert_eq!(rx.recv_blocking_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
-    let err = tx.send_blocking_timeout(3, Duration::from_millis(5)).unwrap_err();
+    assert_eq!(
+        rx.recv_blocking_timeout(Duration::from_millis(5)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    let err = tx
+        .send_blocking_timeout(3, Duration::from_millis(5))
+        .unwrap_err();
     assert_eq!(err.into_inner(), 3);
     // Nothing was left behind by the timed-out operations.
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));

@@ -118,6 +118,15 @@ pub trait Arm: Send {
     fn is_durable(&self) -> bool {
         true
     }
+
+    /// A counter that changes whenever this arm may have *become* ready (for a channel: any
+    /// change of its state). A select with a default reads it before polling and again after;
+    /// it takes the default only if no arm's counter moved, so the default is taken at an
+    /// instant when no arm was ready (Go's `TestNonblockSelectRace`). Arms that cannot tell
+    /// return a constant.
+    fn version(&self) -> u64 {
+        0
+    }
 }
 
 impl<A: Arm + ?Sized> Arm for &mut A {
@@ -138,6 +147,9 @@ impl<A: Arm + ?Sized> Arm for &mut A {
     }
     fn is_durable(&self) -> bool {
         (**self).is_durable()
+    }
+    fn version(&self) -> u64 {
+        (**self).version()
     }
 }
 
@@ -289,23 +301,37 @@ fn poll_arms(
     order: &mut [u16],
     opts: SelectOptions,
 ) -> Option<Option<usize>> {
-    if opts.biased {
-        for (i, o) in order.iter_mut().enumerate() {
-            *o = i as u16;
+    loop {
+        if opts.biased {
+            for (i, o) in order.iter_mut().enumerate() {
+                *o = i as u16;
+            }
+        } else {
+            rng::permutation(order);
         }
-    } else {
-        rng::permutation(order);
-    }
-    for &i in order.iter() {
-        let i = usize::from(i);
-        if arms[i].try_complete() {
-            return Some(Some(i));
+        // Only a select with a default needs a consistent view of all arms at one instant.
+        let before = if opts.default { versions(arms) } else { 0 };
+        for &i in order.iter() {
+            let i = usize::from(i);
+            if arms[i].try_complete() {
+                return Some(Some(i));
+            }
+        }
+        if !opts.default {
+            return None;
+        }
+        // Each arm was not ready when polled; if none changed since, none is ready now.
+        if versions(arms) == before {
+            return Some(None);
         }
     }
-    if opts.default {
-        return Some(None);
-    }
-    None
+}
+
+/// A combined fingerprint of the arms' versions (a sum that wraps: any single change moves it).
+fn versions(arms: &[&mut dyn Arm]) -> u64 {
+    arms.iter().enumerate().fold(0u64, |acc, (i, a)| {
+        acc.wrapping_add(a.version().wrapping_mul(2 * i as u64 + 1))
+    })
 }
 
 /// Step 3: returns how many arms (a prefix of `order`) are registered, and whether an arm

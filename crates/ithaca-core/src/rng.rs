@@ -1,6 +1,7 @@
 //! A tiny per-thread pseudo-random generator (wyrand) for select's fair choice.
 //!
-//! Invariant: never shared between threads; seeded once per thread from the thread's address
+//! Invariant: never shared between threads (under `cfg(loom)` it always answers 0, as loom
+//! models must be deterministic); seeded once per thread from the thread's address
 //! and the clock, so two threads do not walk the same sequence.
 
 use std::cell::Cell;
@@ -27,6 +28,10 @@ fn seed() -> u64 {
 /// ```
 pub fn below(n: usize) -> usize {
     debug_assert!(n > 0);
+    // loom explores interleavings of a deterministic program: no randomness there.
+    if cfg!(loom) {
+        return 0;
+    }
     STATE.with(|s| {
         let v = s.get().wrapping_add(0xa076_1d64_78bd_642f);
         s.set(v);

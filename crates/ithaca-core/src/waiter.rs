@@ -21,6 +21,7 @@
 //!   reference to it (`Arc::strong_count == 1`); task waiters are pooled the same way, so the
 //!   steady state allocates nothing.
 
+#[cfg(not(loom))]
 use std::cell::RefCell;
 use std::fmt;
 use std::task::Waker;
@@ -78,6 +79,7 @@ thread_local! {
     static TASK_POOL: RefCell<Vec<Arc<Waiter>>> = const { RefCell::new(Vec::new()) };
 }
 
+#[cfg(not(loom))]
 const TASK_POOL_MAX: usize = 64;
 
 impl Waiter {

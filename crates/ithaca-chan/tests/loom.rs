@@ -1,0 +1,85 @@
+//! loom models of the wait/wake/select protocol (ithaca-core's Waiter and Select, this
+//! crate's channel state), on small configurations.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p ithaca-chan --test loom --release`
+#![cfg(loom)]
+
+use loom::thread;
+
+use ithaca_chan::{bounded, select_blocking, TryRecvError};
+
+/// A rendezvous send and a receive on two threads: the value arrives exactly once.
+#[test]
+fn rendezvous_handoff() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(0);
+        let t = thread::spawn(move || tx.send_blocking(7).unwrap());
+        assert_eq!(rx.recv_blocking(), Some(7));
+        t.join().unwrap();
+    });
+}
+
+/// Buffered channel, both ends blocking at some point: FIFO and nothing lost.
+#[test]
+fn buffered_two_values() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            tx.send_blocking(1).unwrap();
+            tx.send_blocking(2).unwrap();
+        });
+        assert_eq!(rx.recv_blocking(), Some(1));
+        assert_eq!(rx.recv_blocking(), Some(2));
+        t.join().unwrap();
+    });
+}
+
+/// Close racing with a blocked receive: the receiver wakes with `None`.
+#[test]
+fn close_wakes_receiver() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(0);
+        let t = thread::spawn(move || rx.recv_blocking());
+        tx.close();
+        assert_eq!(t.join().unwrap(), None);
+    });
+}
+
+/// A select with two send arms against two receivers that each try once, then give up:
+/// exactly one value is delivered in every interleaving.
+#[test]
+fn select_two_send_arms_exclusive() {
+    loom::model(|| {
+        let (tx1, rx1) = bounded::<u32>(1);
+        let (tx2, rx2) = bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            select_blocking! {
+                send(&tx1, 1) -> r => r.unwrap(),
+                send(&tx2, 2) -> r => r.unwrap(),
+            }
+        });
+        t.join().unwrap();
+        let got = [rx1.try_recv(), rx2.try_recv()];
+        let delivered = got.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(delivered, 1, "{got:?}");
+    });
+}
+
+/// A select-receiver on two rendezvous channels racing a blocking sender on one of them and
+/// a non-blocking send on the other: exactly the values that were sent are received.
+#[test]
+fn select_recv_races_sender() {
+    loom::model(|| {
+        let (tx1, rx1) = bounded::<u32>(0);
+        let (tx2, rx2) = bounded::<u32>(0);
+        let s1 = thread::spawn(move || tx1.send_blocking(1).is_ok());
+        let got = select_blocking! {
+            recv(&rx1) -> v => v.unwrap(),
+            recv(&rx2) -> v => v.unwrap(),
+        };
+        assert_eq!(got, 1);
+        assert!(s1.join().unwrap());
+        assert_eq!(tx2.try_send(2).is_ok(), false, "no receiver is left on rx2");
+        assert_eq!(rx2.try_recv(), Err(TryRecvError::Empty));
+    });
+}

@@ -217,6 +217,13 @@ impl<'a, 'b> Select<'a, 'b> {
         self
     }
 
+    /// Reports `location` as where this select waits, instead of the caller of
+    /// [`Select::new`] (for wrappers that capture their own caller with `#[track_caller]`).
+    pub fn with_location(mut self, location: &'static Location<'static>) -> Self {
+        self.location = location;
+        self
+    }
+
     /// Sets both options at once (used by macros).
     pub fn options(mut self, opts: SelectOptions) -> Self {
         self.opts = opts;

@@ -39,6 +39,10 @@ struct Driver {
 struct State {
     timers: BTreeMap<TimerKey, Waker>,
     seq: u64,
+    /// The deadline the driver thread sleeps until (`None`: indefinitely). A registration
+    /// notifies the driver only if it must wake earlier than that, so arming and cancelling
+    /// a timer usually costs no system call.
+    sleeping_until: Option<Instant>,
 }
 
 fn driver() -> &'static Driver {
@@ -48,6 +52,7 @@ fn driver() -> &'static Driver {
             state: Mutex::new(State {
                 timers: BTreeMap::new(),
                 seq: 0,
+                sleeping_until: None,
             }),
             cond: Condvar::new(),
         }));
@@ -78,10 +83,12 @@ fn run(d: &'static Driver) {
             st = d.state.lock().unwrap_or_else(|e| e.into_inner());
             continue;
         }
-        st = match st.timers.first_key_value() {
+        let next = st.timers.first_key_value().map(|(k, _)| k.deadline);
+        st.sleeping_until = next;
+        st = match next {
             None => d.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
-            Some((k, _)) => {
-                let wait = k.deadline.saturating_duration_since(now);
+            Some(deadline) => {
+                let wait = deadline.saturating_duration_since(now);
                 d.cond
                     .wait_timeout(st, wait)
                     .unwrap_or_else(|e| e.into_inner())
@@ -106,10 +113,15 @@ pub fn register(deadline: Instant, waker: &Waker) -> TimerKey {
         deadline,
         seq: st.seq,
     };
-    let earliest = st.timers.first_key_value().is_none_or(|(k, _)| key < *k);
     st.timers.insert(key, waker.clone());
+    let notify = st.sleeping_until.is_none_or(|until| deadline < until);
+    if notify {
+        // The driver will recompute its sleep; record it now so a burst of registrations
+        // notifies once.
+        st.sleeping_until = Some(deadline);
+    }
     drop(st);
-    if earliest {
+    if notify {
         d.cond.notify_one();
     }
     key

@@ -20,7 +20,7 @@
 //! the best peer's in the same run (< 1 means ithaca is faster).
 //!
 //! Run: `cargo bench -p ithaca-chan --bench channels` (env `BENCH_N`, `BENCH_ROUNDS`,
-//! `BENCH_FILTER=substring`).
+//! `BENCH_FILTER=row substring`, `BENCH_IMPL=implementation substring`).
 
 use std::future::Future;
 use std::sync::Barrier;
@@ -526,10 +526,23 @@ fn async_run<C: Async>(rt: &tokio::runtime::Runtime, workload: &str, cap: Cap, n
         _ => unreachable!(),
     }
     // The root waits from a spawned task, not from block_on (which is not a worker thread).
-    let elapsed = rt.block_on(rt_spawn_all(tasks));
-    drop(keep);
-    Some(elapsed)
+    // A watchdog: a peer that loses a wake-up hangs forever; report it instead of stalling.
+    let elapsed = rt.block_on(async { tokio::time::timeout(Duration::from_secs(30), rt_spawn_all(tasks)).await });
+    match elapsed {
+        Ok(d) => {
+            drop(keep);
+            Some(d)
+        }
+        Err(_) => {
+            eprintln!("{} hung on {workload} cap {}: lost wake-up (its tasks are leaked)", C::NAME, cap.label());
+            std::mem::forget(keep);
+            Some(HUNG)
+        }
+    }
 }
+
+/// Marks a run that never finished.
+const HUNG: Duration = Duration::MAX;
 
 async fn rt_spawn_all(tasks: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>) -> Duration {
     tokio::spawn(async move {
@@ -603,11 +616,16 @@ fn main() {
                 let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); impls.len()];
                 let mut supported = vec![true; impls.len()];
                 for _ in 0..rounds {
+                    // A peer that hung once is not run again in this row.
                     for (k, (name, run)) in impls.iter().enumerate() {
                         if std::env::var_os("BENCH_TRACE").is_some() {
                             eprintln!("running {row} {name}");
                         }
-                        if supported[k] {
+                        let only = std::env::var("BENCH_IMPL").unwrap_or_default();
+                        if !only.is_empty() && !name.contains(&only) {
+                            supported[k] = false;
+                        }
+                        if supported[k] && !samples[k].contains(&HUNG) {
                             match run(workload, cap, n) {
                                 Some(d) => samples[k].push(d),
                                 None => supported[k] = false,
@@ -615,15 +633,18 @@ fn main() {
                         }
                     }
                 }
+                let hung: Vec<bool> = samples.iter().map(|s| s.contains(&HUNG)).collect();
                 let ns: Vec<Option<f64>> = samples
                     .into_iter()
                     .zip(&supported)
-                    .map(|(s, &ok)| ok.then(|| median(s).as_nanos() as f64 / n as f64))
+                    .zip(&hung)
+                    .map(|((s, &ok), &h)| (ok && !h).then(|| median(s).as_nanos() as f64 / n as f64))
                     .collect();
                 print!("| {workload} | {} |", cap.label());
-                for v in &ns {
+                for (v, h) in ns.iter().zip(&hung) {
                     match v {
                         Some(v) => print!(" {v:.0} |"),
+                        None if *h => print!(" hung |"),
                         None => print!(" n/a |"),
                     }
                 }

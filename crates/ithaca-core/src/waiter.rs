@@ -226,12 +226,14 @@ impl Waiter {
     pub fn park(&self, deadline: Option<Instant>) -> Decision {
         // A short spin first: a partner on another core often answers within a few hundred
         // nanoseconds, and parking costs a system call on each side.
-        for _ in 0..SPIN_ROUNDS {
+        let mut spins = SPIN_ROUNDS;
+        while spins > 0 {
             let d = self.decision();
             if d != Decision::Waiting {
                 return d;
             }
             std::hint::spin_loop();
+            spins -= 1;
         }
         loop {
             let d = self.decision();

@@ -186,6 +186,7 @@ pub struct Select<'a, 'b> {
     arms: &'a mut [&'b mut dyn Arm],
     opts: SelectOptions,
     location: &'static Location<'static>,
+    reason: Option<&'static str>,
 }
 
 impl<'a, 'b> Select<'a, 'b> {
@@ -201,6 +202,7 @@ impl<'a, 'b> Select<'a, 'b> {
             arms,
             opts: SelectOptions::default(),
             location: Location::caller(),
+            reason: None,
         }
     }
 
@@ -224,6 +226,13 @@ impl<'a, 'b> Select<'a, 'b> {
         self
     }
 
+    /// Reports `reason` (a Go-style wait reason such as `"sync.Mutex.Lock"`) while this
+    /// select blocks, instead of `"select"` (for wrappers such as lock-or-cancel).
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
     /// Sets both options at once (used by macros).
     pub fn options(mut self, opts: SelectOptions) -> Self {
         self.opts = opts;
@@ -241,6 +250,7 @@ impl<'a, 'b> Select<'a, 'b> {
             arms,
             opts,
             location,
+            reason,
         } = self;
         let mut buf = [0u16; INLINE_ARMS];
         let mut heap = Vec::new();
@@ -254,8 +264,8 @@ impl<'a, 'b> Select<'a, 'b> {
             let decision = if ready {
                 abort_or_decision(&waiter)
             } else {
-                let (reason, durable, deadline) = describe(arms);
-                let _blocked = diag::ThreadWait::begin(reason, durable, location);
+                let (described, durable, deadline) = describe(arms);
+                let _blocked = diag::ThreadWait::begin(reason.unwrap_or(described), durable, location);
                 match waiter.park(deadline) {
                     Decision::Waiting => abort_or_decision(&waiter),
                     d => d,
@@ -435,7 +445,8 @@ impl Future for SelectFuture<'_, '_> {
                     match this.deadline {
                         Some(dl) if Instant::now() >= dl => d = abort_or_decision(w),
                         _ => {
-                            let (reason, durable, _) = describe(this.sel.arms);
+                            let (described, durable, _) = describe(this.sel.arms);
+                            let reason = this.sel.reason.unwrap_or(described);
                             diag::note_wait(reason, durable, this.sel.location);
                             return Poll::Pending;
                         }

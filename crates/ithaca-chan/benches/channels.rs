@@ -220,7 +220,9 @@ fn blocking_run<C: Blocking>(workload: &str, cap: Cap, n: usize) -> Option<Durat
             };
             for _ in 0..senders {
                 let s = s.clone();
-                parties.push(Box::new(move || (0..n / senders).for_each(|i| C::send(&s, i))));
+                parties.push(Box::new(move || {
+                    (0..n / senders).for_each(|i| C::send(&s, i))
+                }));
             }
             for _ in 0..receivers {
                 let r = r.clone();
@@ -251,7 +253,9 @@ fn blocking_run<C: Blocking>(workload: &str, cap: Cap, n: usize) -> Option<Durat
             } else {
                 for _ in 0..T {
                     let ss = ss.clone();
-                    parties.push(Box::new(move || (0..n / T).for_each(|i| C::select_send(&ss, i))));
+                    parties.push(Box::new(move || {
+                        (0..n / T).for_each(|i| C::select_send(&ss, i))
+                    }));
                     let rs = rs.clone();
                     parties.push(Box::new(move || {
                         (0..n / T).for_each(|_| {
@@ -438,7 +442,12 @@ impl Async for TokioMpsc {
     }
 }
 
-fn async_run<C: Async>(rt: &tokio::runtime::Runtime, workload: &str, cap: Cap, n: usize) -> Option<Duration> {
+fn async_run<C: Async>(
+    rt: &tokio::runtime::Runtime,
+    workload: &str,
+    cap: Cap,
+    n: usize,
+) -> Option<Duration> {
     let mut tasks: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> = Vec::new();
     let mut keep = Vec::new();
     match workload {
@@ -527,14 +536,20 @@ fn async_run<C: Async>(rt: &tokio::runtime::Runtime, workload: &str, cap: Cap, n
     }
     // The root waits from a spawned task, not from block_on (which is not a worker thread).
     // A watchdog: a peer that loses a wake-up hangs forever; report it instead of stalling.
-    let elapsed = rt.block_on(async { tokio::time::timeout(Duration::from_secs(30), rt_spawn_all(tasks)).await });
+    let elapsed = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), rt_spawn_all(tasks)).await
+    });
     match elapsed {
         Ok(d) => {
             drop(keep);
             Some(d)
         }
         Err(_) => {
-            eprintln!("{} hung on {workload} cap {}: lost wake-up (its tasks are leaked)", C::NAME, cap.label());
+            eprintln!(
+                "{} hung on {workload} cap {}: lost wake-up (its tasks are leaked)",
+                C::NAME,
+                cap.label()
+            );
             std::mem::forget(keep);
             Some(HUNG)
         }
@@ -565,7 +580,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 type Runner<'a> = Box<dyn Fn(&str, Cap, usize) -> Option<Duration> + 'a>;
@@ -576,7 +594,11 @@ fn main() {
     let n = env("BENCH_N", if is_bench { 200_000 } else { 2_000 });
     let rounds = env("BENCH_ROUNDS", if is_bench { 5 } else { 1 });
     let filter = std::env::var("BENCH_FILTER").unwrap_or_default();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
 
     let thread_impls: Vec<(&str, Runner)> = vec![
         (Ithaca::NAME, Box::new(blocking_run::<Ithaca>)),
@@ -586,11 +608,26 @@ fn main() {
     ];
     let rt_ref = &rt;
     let async_impls: Vec<(&str, Runner)> = vec![
-        (IthacaAsync::NAME, Box::new(move |w: &str, c, n| async_run::<IthacaAsync>(rt_ref, w, c, n))),
-        (FlumeAsync::NAME, Box::new(move |w: &str, c, n| async_run::<FlumeAsync>(rt_ref, w, c, n))),
-        (KanalAsync::NAME, Box::new(move |w: &str, c, n| async_run::<KanalAsync>(rt_ref, w, c, n))),
-        (AsyncChannel::NAME, Box::new(move |w: &str, c, n| async_run::<AsyncChannel>(rt_ref, w, c, n))),
-        (TokioMpsc::NAME, Box::new(move |w: &str, c, n| async_run::<TokioMpsc>(rt_ref, w, c, n))),
+        (
+            IthacaAsync::NAME,
+            Box::new(move |w: &str, c, n| async_run::<IthacaAsync>(rt_ref, w, c, n)),
+        ),
+        (
+            FlumeAsync::NAME,
+            Box::new(move |w: &str, c, n| async_run::<FlumeAsync>(rt_ref, w, c, n)),
+        ),
+        (
+            KanalAsync::NAME,
+            Box::new(move |w: &str, c, n| async_run::<KanalAsync>(rt_ref, w, c, n)),
+        ),
+        (
+            AsyncChannel::NAME,
+            Box::new(move |w: &str, c, n| async_run::<AsyncChannel>(rt_ref, w, c, n)),
+        ),
+        (
+            TokioMpsc::NAME,
+            Box::new(move |w: &str, c, n| async_run::<TokioMpsc>(rt_ref, w, c, n)),
+        ),
     ];
 
     println!("# ithaca-chan benchmarks: ns per message (median of {rounds}), N = {n}, T = {T}\n");
@@ -601,7 +638,14 @@ fn main() {
         }
         println!(" ratio to best peer |");
         println!("|---|---|{}---|", "---|".repeat(impls.len()));
-        for workload in ["spsc", "mpsc", "mpmc", "select_rx", "select_both", "pingpong"] {
+        for workload in [
+            "spsc",
+            "mpsc",
+            "mpmc",
+            "select_rx",
+            "select_both",
+            "pingpong",
+        ] {
             let caps: &[Cap] = if workload == "pingpong" {
                 &[Cap::Zero]
             } else {
@@ -638,7 +682,9 @@ fn main() {
                     .into_iter()
                     .zip(&supported)
                     .zip(&hung)
-                    .map(|((s, &ok), &h)| (ok && !h).then(|| median(s).as_nanos() as f64 / n as f64))
+                    .map(|((s, &ok), &h)| {
+                        (ok && !h).then(|| median(s).as_nanos() as f64 / n as f64)
+                    })
                     .collect();
                 print!("| {workload} | {} |", cap.label());
                 for (v, h) in ns.iter().zip(&hung) {
@@ -648,7 +694,11 @@ fn main() {
                         None => print!(" n/a |"),
                     }
                 }
-                let best_peer = ns[1..].iter().flatten().cloned().fold(f64::INFINITY, f64::min);
+                let best_peer = ns[1..]
+                    .iter()
+                    .flatten()
+                    .cloned()
+                    .fold(f64::INFINITY, f64::min);
                 match ns[0] {
                     Some(me) if best_peer.is_finite() => println!(" {:.2} |", me / best_peer),
                     _ => println!(" — |"),

@@ -265,7 +265,8 @@ impl<'a, 'b> Select<'a, 'b> {
                 abort_or_decision(&waiter)
             } else {
                 let (described, durable, deadline) = describe(arms);
-                let _blocked = diag::ThreadWait::begin(reason.unwrap_or(described), durable, location);
+                let _blocked =
+                    diag::ThreadWait::begin(reason.unwrap_or(described), durable, location);
                 match waiter.park(deadline) {
                     Decision::Waiting => abort_or_decision(&waiter),
                     d => d,

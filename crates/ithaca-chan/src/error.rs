@@ -8,7 +8,9 @@ use std::fmt;
 /// ```
 /// let (tx, rx) = ithaca_chan::bounded::<i32>(1);
 /// rx.close();
-/// assert_eq!(tx.try_send(7).unwrap_err().into_inner(), 7);
+/// let err = tx.try_send(7).unwrap_err();
+/// assert_eq!(format!("{err:?}"), "Closed(..)");
+/// assert_eq!(err.into_inner(), 7);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);
@@ -103,13 +105,15 @@ pub enum RecvTimeoutError {
     Closed,
 }
 
+/// `Debug` shows the variant but not the value (`T` need not be `Debug`); `Display` says what
+/// went wrong in Go's words.
 macro_rules! value_error_impls {
-    ($ty:ident, $($variant:pat => $msg:expr),+) => {
+    ($ty:ident, $($variant:pat => ($name:expr, $msg:expr)),+) => {
         impl<T> fmt::Debug for $ty<T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 #[allow(unused_variables)]
-                let msg = match self { $($variant => $msg),+ };
-                write!(f, "{}(..)", msg)
+                let name = match self { $($variant => $name),+ };
+                write!(f, "{name}(..)")
             }
         }
         impl<T> fmt::Display for $ty<T> {
@@ -123,13 +127,13 @@ macro_rules! value_error_impls {
     };
 }
 
-value_error_impls!(SendError, SendError(_) => "send on closed channel");
+value_error_impls!(SendError, SendError(_) => ("SendError", "send on closed channel"));
 value_error_impls!(TrySendError,
-    TrySendError::Full(_) => "send on full channel",
-    TrySendError::Closed(_) => "send on closed channel");
+    TrySendError::Full(_) => ("Full", "send on full channel"),
+    TrySendError::Closed(_) => ("Closed", "send on closed channel"));
 value_error_impls!(SendTimeoutError,
-    SendTimeoutError::Timeout(_) => "timed out sending on channel",
-    SendTimeoutError::Closed(_) => "send on closed channel");
+    SendTimeoutError::Timeout(_) => ("Timeout", "timed out sending on channel"),
+    SendTimeoutError::Closed(_) => ("Closed", "send on closed channel"));
 
 impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -49,7 +49,7 @@ async fn main() {
     let mut limiter = ithaca::time::tick(PERIOD);
     let mut prev = Instant::now();
     while let Some(req) = requests.recv().await {
-        limiter.recv_async().await;
+        limiter.recv().await;
         served("steady", req, &mut prev);
     }
 
@@ -62,7 +62,7 @@ async fn main() {
     let refill = ithaca::go!(async move {
         let mut tick = ithaca::time::tick(PERIOD);
         loop {
-            let t = tick.recv_async().await;
+            let t = tick.recv().await;
             if permit_tx.send(t).await.is_err() {
                 return; // the limiter was dropped: stop refilling
             }

@@ -61,10 +61,10 @@ async fn main() {
         start.elapsed() >= 3 * PERIOD
     );
 
-    // `time.Tick(d)` is `ithaca::time::tick(d)`; in a goroutine receive with `recv_async`.
+    // `time.Tick(d)` is `ithaca::time::tick(d)`; in a goroutine receive with `recv`.
     let mut tick = ithaca::time::tick(Duration::from_millis(10));
     for _ in 0..2 {
-        tick.recv_async().await;
+        tick.recv().await;
     }
     println!("tick(): two ticks received");
 }

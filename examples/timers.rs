@@ -12,8 +12,8 @@
 //! ```
 //!
 //! `ithaca::time::Timer` follows Go 1.23: after `stop`/`reset` no stale value is received,
-//! and dropping a timer stops it. A goroutine receives with `timer.recv_async().await`
-//! (`timer.recv()` blocks a plain thread), or uses the timer as a select arm. Since the
+//! and dropping a timer stops it. A goroutine receives with `timer.recv().await`
+//! (`timer.recv_blocking()` on a plain thread), or uses the timer as a select arm. Since the
 //! goroutine owns the timer, main stops it through a `TimerHandle`.
 
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ async fn main() {
     let start = Instant::now();
     let mut timer1 = Timer::new(100 * MS);
     // `<-timer1.C`: wait until it fires; the value is the instant it was due.
-    let fired_at = timer1.recv_async().await;
+    let fired_at = timer1.recv().await;
     println!(
         "Timer 1 fired (after at least 100 ms: {})",
         fired_at.duration_since(start) >= 100 * MS
@@ -54,7 +54,7 @@ async fn main() {
     // `reset` re-arms a timer; `after(d).await` is the one-shot `<-time.After(d)`.
     let mut timer3 = Timer::new(Duration::from_secs(60));
     timer3.reset(10 * MS);
-    timer3.recv_async().await;
+    timer3.recv().await;
     println!("Timer 3 fired after a reset");
     ithaca::time::after(10 * MS).await;
     println!("after(10ms) fired");

@@ -10,7 +10,7 @@
 //! let (parent, cancel) = Context::with_cancel(&Context::background());
 //! let (child, _guard) = Context::with_timeout(&parent, Duration::from_secs(60));
 //! cancel.cancel();
-//! child.done().wait(); // returns at once: the parent's cancel reached the child
+//! child.done().wait_blocking(); // returns at once: the parent's cancel reached the child
 //! assert_eq!(child.err(), Some(ContextError::Canceled));
 //! ```
 //!
@@ -658,7 +658,7 @@ impl Context {
     /// use std::time::Duration;
     /// use ithaca_context::{Context, ContextError};
     /// let (ctx, _c) = Context::with_timeout(&Context::background(), Duration::from_millis(5));
-    /// ctx.done().wait();
+    /// ctx.done().wait_blocking();
     /// assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
     /// ```
     pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelHandle) {
@@ -1091,10 +1091,10 @@ impl Done {
     /// ```
     /// let (ctx, c) = ithaca_context::Context::with_cancel(&ithaca_context::Context::background());
     /// std::thread::spawn(move || c.cancel());
-    /// ctx.done().wait();
+    /// ctx.done().wait_blocking();
     /// ```
     #[track_caller]
-    pub fn wait(mut self) {
+    pub fn wait_blocking(mut self) {
         Select::new(&mut [&mut self]).wait();
     }
 }

@@ -135,7 +135,7 @@ fn deadline_virtual_clock() {
 fn deadline_real_clock() {
     let (c, _h) = Context::with_timeout(&Context::background(), Duration::from_millis(5));
     let start = Instant::now();
-    c.done().wait();
+    c.done().wait_blocking();
     assert!(start.elapsed() >= Duration::from_millis(5));
     assert_eq!(c.err(), Some(ContextError::DeadlineExceeded));
     assert!(c.err().unwrap().is_timeout());
@@ -364,12 +364,12 @@ fn interlocked_cancels() {
     let (c, ch) = Context::with_cancel(&p);
     let pd = p.done();
     let t = std::thread::spawn(move || {
-        pd.wait();
+        pd.wait_blocking();
         ch.cancel();
     });
     ph.cancel();
     t.join().unwrap();
-    c.done().wait();
+    c.done().wait_blocking();
 }
 
 // TestLayersCancel / TestLayersTimeout (deterministic layer pattern on a virtual clock).

@@ -12,7 +12,7 @@ fn cancel_wakes_done_waiter() {
     loom::model(|| {
         let (ctx, cancel) = Context::with_cancel(&Context::background());
         let t = loom::thread::spawn(move || cancel.cancel());
-        ctx.done().wait();
+        ctx.done().wait_blocking();
         assert_eq!(ctx.err(), Some(ContextError::Canceled));
         t.join().unwrap();
     });

@@ -22,7 +22,7 @@
 //! let mut fast = clock.after(Duration::from_secs(1));
 //! let mut slow = clock.after(Duration::from_secs(2));
 //! clock.advance(Duration::from_secs(5)); // both fire, in deadline order
-//! let (a, b) = (fast.recv(), slow.recv());
+//! let (a, b) = (fast.recv_blocking(), slow.recv_blocking());
 //! assert!(a < b);
 //! assert_eq!(Select::new(&mut [&mut ithaca_time::never()]).default().wait(), None);
 //! ```
@@ -42,7 +42,7 @@ pub use timer::{After, Never, RecvFuture, Sleep, Tick, Ticker, Timer, TimerHandl
 /// Go's `time.After(d)` on the real clock: fires once, `d` from now.
 ///
 /// ```
-/// let at = ithaca_time::after(std::time::Duration::from_millis(1)).recv();
+/// let at = ithaca_time::after(std::time::Duration::from_millis(1)).recv_blocking();
 /// assert!(at <= std::time::Instant::now());
 /// ```
 pub fn after(d: Duration) -> After {
@@ -53,8 +53,8 @@ pub fn after(d: Duration) -> After {
 ///
 /// ```
 /// let mut t = ithaca_time::tick(std::time::Duration::from_millis(1));
-/// let a = t.recv();
-/// let b = t.recv();
+/// let a = t.recv_blocking();
+/// let b = t.recv_blocking();
 /// assert!(b > a);
 /// ```
 pub fn tick(d: Duration) -> Tick {

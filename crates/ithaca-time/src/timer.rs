@@ -2,7 +2,7 @@
 //! handle of `after_func`, [`TimerHandle`].
 //!
 //! Each source is an [`Arm`] (it takes part in any `ithaca_core::Select`, from a thread or a
-//! task, with no thread per timer), has a blocking `recv`, an async `recv_async`, and a
+//! task, with no thread per timer), has an async `recv`, a blocking `recv_blocking`, and a
 //! non-blocking `try_recv`. A receive yields the [`Instant`] the timer was due (Go sends the
 //! time it fired).
 //!
@@ -132,7 +132,7 @@ impl Arm for Recv {
     }
 }
 
-/// The future of `recv_async` on any timer source.
+/// The future of `recv` on any timer source.
 ///
 /// # Cancel safety
 ///
@@ -180,10 +180,10 @@ macro_rules! source_common {
             /// ```
             #[doc = concat!("let mut t = ", $make, ";")]
             #[doc = $fire]
-            /// let _at: std::time::Instant = t.recv();
+            /// let _at: std::time::Instant = t.recv_blocking();
             /// ```
             #[track_caller]
-            pub fn recv(&mut self) -> Instant {
+            pub fn recv_blocking(&mut self) -> Instant {
                 Select::new(&mut [&mut self.rx]).wait();
                 self.rx.take().expect("timer fired without a value")
             }
@@ -214,11 +214,11 @@ macro_rules! source_common {
             #[doc = $fire]
             /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
             /// # rt.block_on(async {
-            /// let _at = t.recv_async().await;
+            /// let _at = t.recv().await;
             /// # });
             /// ```
             #[track_caller]
-            pub fn recv_async(&mut self) -> RecvFuture<'_> {
+            pub fn recv(&mut self) -> RecvFuture<'_> {
                 RecvFuture {
                     rx: &mut self.rx,
                     wait: ArmWait::new(),
@@ -396,7 +396,7 @@ impl Timer {
     ///
     /// ```
     /// let mut t = ithaca_time::Timer::new(std::time::Duration::from_millis(1));
-    /// t.recv();
+    /// t.recv_blocking();
     /// ```
     pub fn new(d: Duration) -> Timer {
         Clock::real().timer(d)
@@ -482,8 +482,8 @@ impl Ticker {
     ///
     /// ```
     /// let mut t = ithaca_time::Ticker::new(std::time::Duration::from_millis(1));
-    /// t.recv();
-    /// t.recv();
+    /// t.recv_blocking();
+    /// t.recv_blocking();
     /// ```
     pub fn new(d: Duration) -> Ticker {
         Clock::real().ticker(d)

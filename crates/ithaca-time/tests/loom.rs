@@ -19,7 +19,7 @@ fn advance_wakes_blocked_receiver() {
         let mut a = clock.after(SEC);
         let c2 = clock.clone();
         let t = loom::thread::spawn(move || c2.advance(SEC));
-        assert_eq!(a.recv(), due);
+        assert_eq!(a.recv_blocking(), due);
         t.join().unwrap();
     });
 }
@@ -54,7 +54,7 @@ fn tick_not_lost_during_registration() {
         let mut tk = clock.ticker(SEC);
         let c2 = clock.clone();
         let th = loom::thread::spawn(move || c2.advance(SEC));
-        let v = tk.recv();
+        let v = tk.recv_blocking();
         th.join().unwrap();
         assert!(v > clock.now() - SEC - SEC);
     });

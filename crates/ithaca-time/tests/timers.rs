@@ -35,7 +35,7 @@ fn eventually(mut f: impl FnMut() -> bool) {
 fn after_real_fires_after_delay() {
     let start = Instant::now();
     let d = Duration::from_millis(20);
-    let v = after(d).recv();
+    let v = after(d).recv_blocking();
     assert!(start.elapsed() >= d);
     assert!(v >= start + d);
 }
@@ -191,7 +191,7 @@ fn ticker_real_clock() {
     let mut tk = Ticker::new(d);
     let start = Instant::now();
     for _ in 0..5 {
-        tk.recv();
+        tk.recv_blocking();
     }
     let el = start.elapsed();
     assert!(el >= d * 5, "5 ticks took {el:?}");
@@ -284,7 +284,7 @@ async fn virtual_clock_wakes_task() {
         c2.sleep(10 * SEC).await;
         d2.store(1, SeqCst);
         let mut t = c2.tick(SEC);
-        t.recv_async().await
+        t.recv().await
     });
     let c3 = c.clone();
     tokio::task::spawn_blocking(move || eventually(|| c3.pending() == 1))
@@ -350,7 +350,7 @@ fn dropped_recv_future_keeps_tick() {
     let c = Clock::manual();
     let mut tk = c.ticker(SEC);
     {
-        let mut f = Box::pin(tk.recv_async());
+        let mut f = Box::pin(tk.recv());
         let mut cx = Context::from_waker(std::task::Waker::noop());
         assert!(f.as_mut().poll(&mut cx).is_pending());
         c.advance(SEC); // fired for the registered future, which is then dropped

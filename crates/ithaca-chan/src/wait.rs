@@ -25,6 +25,48 @@ use crate::chan::{Chan, Recv, RecvDone, SendFail, Wakes};
 use crate::error::{RecvTimeoutError, SendTimeoutError};
 use crate::loom::Arc;
 
+/// Before a thread registers and parks, it retries a few times: spinning, then yielding its
+/// time slice (crossbeam's backoff). A partner on another core often makes room or a value
+/// within that window, and a party that never parks costs its partner no unpark system call.
+/// The retry is a plain `try` under the lock, so FIFO among *blocked* parties is unchanged.
+/// Not used on rendezvous channels (see [`Backoff::new`]).
+struct Backoff {
+    step: u32,
+}
+
+impl Backoff {
+    const SPIN_LIMIT: u32 = 4;
+    const YIELD_LIMIT: u32 = 8;
+
+    /// A rendezvous needs one party registered for the other to find, so backing off there
+    /// only delays the meeting: it starts exhausted.
+    fn new<T>(chan: &Chan<T>) -> Self {
+        let step = if chan.capacity() == Some(0) {
+            Self::YIELD_LIMIT + 1
+        } else {
+            0
+        };
+        Backoff { step }
+    }
+
+    /// Whether the caller should stop retrying and park.
+    fn is_done(&self) -> bool {
+        cfg!(loom) || self.step > Self::YIELD_LIMIT
+    }
+
+    /// Waits a little before the next retry (called without the channel lock).
+    fn snooze(&mut self) {
+        if self.step <= Self::SPIN_LIMIT {
+            for _ in 0..(1u32 << self.step) {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+        self.step += 1;
+    }
+}
+
 /// Whether the owner of `waiter` must honour a peer's claim after its wait ended.
 fn claimed_after_wait(waiter: &Waiter, d: Decision) -> bool {
     match d {
@@ -40,19 +82,28 @@ pub(crate) fn recv_blocking<T>(
     location: &'static Location<'static>,
 ) -> Result<T, RecvTimeoutError> {
     let mut wakes = Wakes::default();
-    let mut st = chan.lock();
-    match chan.try_recv_locked(&mut st, None, &mut wakes) {
-        Recv::Value(v) => {
-            drop(st);
-            wakes.wake();
-            return Ok(v);
+    let mut backoff = Backoff::new(chan);
+    let mut st = loop {
+        let mut st = chan.lock();
+        match chan.try_recv_locked(&mut st, None, &mut wakes) {
+            Recv::Value(v) => {
+                drop(st);
+                wakes.wake();
+                return Ok(v);
+            }
+            Recv::Closed => return Err(RecvTimeoutError::Closed),
+            Recv::Empty => {}
         }
-        Recv::Closed => return Err(RecvTimeoutError::Closed),
-        Recv::Empty => {}
-    }
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        return Err(RecvTimeoutError::Timeout);
-    }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(RecvTimeoutError::Timeout);
+        }
+        if backoff.is_done() {
+            // Register under the same lock as the last try.
+            break st;
+        }
+        drop(st);
+        backoff.snooze();
+    };
     let waiter = Waiter::for_thread();
     let id = chan.register_recv(&mut st, &waiter, 0);
     drop(st);
@@ -80,19 +131,28 @@ pub(crate) fn send_blocking<T>(
     location: &'static Location<'static>,
 ) -> Result<(), SendTimeoutError<T>> {
     let mut wakes = Wakes::default();
-    let mut st = chan.lock();
-    let value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
-        Ok(()) => {
-            drop(st);
-            wakes.wake();
-            return Ok(());
+    let mut backoff = Backoff::new(chan);
+    let mut value = value;
+    let mut st = loop {
+        let mut st = chan.lock();
+        value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
+            Ok(()) => {
+                drop(st);
+                wakes.wake();
+                return Ok(());
+            }
+            Err(SendFail::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
+            Err(SendFail::Full(v)) => v,
+        };
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(SendTimeoutError::Timeout(value));
         }
-        Err(SendFail::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
-        Err(SendFail::Full(v)) => v,
+        if backoff.is_done() {
+            break st;
+        }
+        drop(st);
+        backoff.snooze();
     };
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        return Err(SendTimeoutError::Timeout(value));
-    }
     let waiter = Waiter::for_thread();
     let id = chan.register_send(&mut st, &waiter, 0, value);
     drop(st);

@@ -1,0 +1,3 @@
+module ithaca-bench-go
+
+go 1.19

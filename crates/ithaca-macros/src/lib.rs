@@ -18,8 +18,18 @@
 //! body is resumed on the calling thread. `#[ithaca::test]` also adds `#[test]`. Because the
 //! body runs on another thread, it must be `Send + 'static`.
 //!
-//! Argument: `crate = path` (or `crate = "path"`) names the crate that provides `runtime`;
-//! it defaults to `::ithaca`. Inside `ithaca-rt` itself, use `crate = ::ithaca_rt`.
+//! Both run the deadlock detector on the body's goroutines (Go's "all goroutines are asleep -
+//! deadlock!"; by default the test or `main` panics with the report). `#[ithaca::test]`
+//! expands to `runtime::__block_on_test("name", check_leaks, ...)` instead: after the body
+//! returns, the test fails if goroutines it spawned (transitively) are still alive after a
+//! grace period of 1 s (Go's `goleak`), printing their dump.
+//!
+//! Arguments (comma-separated):
+//!
+//! * `crate = path` (or `crate = "path"`) names the crate that provides `runtime`; it
+//!   defaults to `::ithaca`. Inside `ithaca-rt` itself, use `crate = ::ithaca_rt`.
+//! * `leaks = "allow"` (tests only) turns the leak check off; `leaks = "check"` is the
+//!   default.
 //!
 //! Misuse is a compile error naming the problem:
 //!
@@ -29,8 +39,18 @@
 //! ```
 //!
 //! ```compile_fail
-//! #[ithaca_rt::test(flavor = "current_thread")] // error: the only argument is `crate = path`
+//! #[ithaca_rt::test(flavor = "current_thread")] // error: unknown attribute argument
 //! async fn t() {}
+//! ```
+//!
+//! ```compile_fail
+//! #[ithaca_rt::test(crate = ::ithaca_rt, leaks = "ignore")] // error: "allow" or "check"
+//! async fn t() {}
+//! ```
+//!
+//! ```compile_fail
+//! #[ithaca_rt::main(crate = ::ithaca_rt, leaks = "allow")] // error: tests only
+//! async fn main() {}
 //! ```
 //!
 //! ```compile_fail
@@ -69,12 +89,22 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args, item, false).unwrap_or_else(|e| e)
 }
 
-/// Runs an `async fn` test as a root goroutine on the default ithaca runtime (adds `#[test]`).
+/// Runs an `async fn` test as a root goroutine on the default ithaca runtime (adds `#[test]`),
+/// with deadlock detection and a leak check after the body returns (see the crate docs).
 ///
 /// ```
 /// #[ithaca_rt::test(crate = ::ithaca_rt)]
 /// async fn adds() {
 ///     assert_eq!(ithaca_rt::go!(async { 1 + 1 }).await.unwrap(), 2);
+/// }
+/// ```
+///
+/// A test that deliberately leaves goroutines running opts out of the leak check:
+///
+/// ```
+/// #[ithaca_rt::test(crate = ::ithaca_rt, leaks = "allow")]
+/// async fn leaves_a_daemon() {
+///     ithaca_rt::go!(std::future::pending::<()>());
 /// }
 /// ```
 #[proc_macro_attribute]
@@ -108,38 +138,71 @@ fn path_tokens(ts: &mut Vec<TokenTree>, segments: &[&str], span: Span) {
     }
 }
 
-/// Parses `crate = path` / `crate = "path"`; returns the path tokens.
-fn parse_args(args: TokenStream) -> Result<TokenStream, TokenStream> {
-    let toks: Vec<TokenTree> = args.into_iter().collect();
-    if toks.is_empty() {
-        let mut ts = Vec::new();
-        path_tokens(&mut ts, &["ithaca"], Span::call_site());
-        return Ok(ts.into_iter().collect());
+/// The parsed attribute arguments.
+struct Args {
+    krate: TokenStream,
+    check_leaks: bool,
+}
+
+/// Splits `args` at top-level commas.
+fn split_commas(toks: Vec<TokenTree>) -> Vec<Vec<TokenTree>> {
+    let mut out = vec![Vec::new()];
+    for t in toks {
+        match &t {
+            TokenTree::Punct(p) if p.as_char() == ',' => out.push(Vec::new()),
+            _ => out.last_mut().expect("never empty").push(t),
+        }
     }
+    if out.last().is_some_and(Vec::is_empty) {
+        out.pop();
+    }
+    out
+}
+
+/// Parses `crate = path` / `crate = "path"` and `leaks = "allow" | "check"`.
+fn parse_args(args: TokenStream, is_test: bool) -> Result<Args, TokenStream> {
+    let mut krate = None;
+    let mut check_leaks = true;
     let bad = |span| {
         error(
             span,
-            "ithaca: unknown attribute argument; the only one accepted is `crate = path` \
-             (e.g. `crate = ::ithaca_rt`)",
+            "ithaca: unknown attribute argument; accepted: `crate = path` (e.g. \
+             `crate = ::ithaca_rt`) and, for tests, `leaks = \"allow\"`",
         )
     };
-    match (&toks[0], toks.get(1)) {
-        (TokenTree::Ident(i), Some(TokenTree::Punct(p)))
-            if i.to_string() == "crate" && p.as_char() == '=' => {}
-        (t, _) => return Err(bad(t.span())),
+    for arg in split_commas(args.into_iter().collect()) {
+        let key = match (&arg[0], arg.get(1)) {
+            (TokenTree::Ident(i), Some(TokenTree::Punct(p))) if p.as_char() == '=' => i.to_string(),
+            (t, _) => return Err(bad(t.span())),
+        };
+        let rest: Vec<TokenTree> = arg[2..].to_vec();
+        match key.as_str() {
+            "crate" => krate = Some(parse_path(&arg[1], rest)?),
+            "leaks" if is_test => match rest.as_slice() {
+                [TokenTree::Literal(l)] if l.to_string() == "\"allow\"" => check_leaks = false,
+                [TokenTree::Literal(l)] if l.to_string() == "\"check\"" => check_leaks = true,
+                _ => {
+                    return Err(error(
+                        arg[1].span(),
+                        "ithaca: `leaks =` expects \"allow\" or \"check\"",
+                    ))
+                }
+            },
+            _ => return Err(bad(arg[0].span())),
+        }
     }
-    let mut rest: Vec<TokenTree> = toks[2..].to_vec();
-    if matches!(rest.last(), Some(TokenTree::Punct(p)) if p.as_char() == ',') {
-        rest.pop();
-    }
-    if rest
-        .iter()
-        .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
-    {
-        return Err(bad(toks[0].span()));
-    }
+    let krate = krate.unwrap_or_else(|| {
+        let mut ts = Vec::new();
+        path_tokens(&mut ts, &["ithaca"], Span::call_site());
+        ts.into_iter().collect()
+    });
+    Ok(Args { krate, check_leaks })
+}
+
+/// The path after `crate =`.
+fn parse_path(eq: &TokenTree, rest: Vec<TokenTree>) -> Result<TokenStream, TokenStream> {
     match rest.as_slice() {
-        [] => Err(error(toks[1].span(), "ithaca: `crate =` needs a path")),
+        [] => Err(error(eq.span(), "ithaca: `crate =` needs a path")),
         [TokenTree::Literal(l)] => {
             let s = l.to_string();
             let inner = s
@@ -155,7 +218,7 @@ fn parse_args(args: TokenStream) -> Result<TokenStream, TokenStream> {
 }
 
 fn expand(args: TokenStream, item: TokenStream, is_test: bool) -> Result<TokenStream, TokenStream> {
-    let krate = parse_args(args)?;
+    let Args { krate, check_leaks } = parse_args(args, is_test)?;
     let what = if is_test {
         "#[ithaca::test]"
     } else {
@@ -251,8 +314,14 @@ fn expand(args: TokenStream, item: TokenStream, is_test: bool) -> Result<TokenSt
         }
     }
     // { <krate>::runtime::__block_on_root::<R, _>("name", async move <body>) }
+    // { <krate>::runtime::__block_on_test::<R, _>("name", check_leaks, async move <body>) }
     let mut call: Vec<TokenTree> = krate.into_iter().collect();
-    path_tokens(&mut call, &["runtime", "__block_on_root"], span);
+    let entry = if is_test {
+        "__block_on_test"
+    } else {
+        "__block_on_root"
+    };
+    path_tokens(&mut call, &["runtime", entry], span);
     call.push(Punct::new(':', Spacing::Joint).into());
     call.push(Punct::new(':', Spacing::Alone).into());
     call.push(Punct::new('<', Spacing::Alone).into());
@@ -271,9 +340,13 @@ fn expand(args: TokenStream, item: TokenStream, is_test: bool) -> Result<TokenSt
     let mut args: Vec<TokenTree> = vec![
         Literal::string(&goroutine_name).into(),
         Punct::new(',', Spacing::Alone).into(),
-        Ident::new("async", span).into(),
-        Ident::new("move", span).into(),
     ];
+    if is_test {
+        args.push(Ident::new(if check_leaks { "true" } else { "false" }, span).into());
+        args.push(Punct::new(',', Spacing::Alone).into());
+    }
+    args.push(Ident::new("async", span).into());
+    args.push(Ident::new("move", span).into());
     args.push(body.clone().into());
     call.push(Group::new(Delimiter::Parenthesis, args.into_iter().collect()).into());
     let mut new_body = Group::new(Delimiter::Brace, call.into_iter().collect());

@@ -76,6 +76,11 @@ impl<T> JoinHandle<T> {
         self.rec.location
     }
 
+    /// Cancels the goroutine (its future is dropped at its next await point).
+    pub(crate) fn abort(&self) {
+        self.raw.abort();
+    }
+
     /// Whether the goroutine has finished (its result is ready to be taken).
     ///
     /// ```

@@ -78,11 +78,44 @@
 //! # });
 //! ```
 //!
+//! ## Diagnostics Go has (and Rust usually lacks)
+//!
+//! * **Goroutine dumps**: [`runtime::dump`] prints every goroutine Go-style (`goroutine 7
+//!   [chan receive]:`, its name, the line it waits at, who created it) or as JSON;
+//!   [`runtime::install_sigquit_dump`] prints one on `SIGQUIT` (Ctrl-\\), like Go.
+//! * **Deadlock detection**: when every goroutine of a root's spawn tree (its *bubble*) is
+//!   durably blocked on ithaca primitives and nothing else in the process could wake them,
+//!   `block_on`, `#[ithaca::main]` and `#[ithaca::test]` panic with Go's "fatal error: all
+//!   goroutines are asleep - deadlock!" and the dump of the goroutines involved;
+//!   [`runtime::run_detecting`] returns it as an `Err`. The rules that make a report a proof
+//!   (and when the detector stays silent) are on [`runtime::Deadlock`].
+//! * **Leak checks**: `#[ithaca::test]` fails a test whose goroutines outlive its body
+//!   (goleak semantics; `#[ithaca::test(leaks = "allow")]` opts out);
+//!   [`runtime::verify_none_leaked`] does the same check anywhere.
+//! * **Tracing**: with the `tracing` cargo feature, every goroutine runs inside a `tracing`
+//!   span `goroutine{id, name, spawned_at}` (target `ithaca::goroutine`).
+//!
+//! ```
+//! ithaca_rt::runtime::assume_test_harness(); // doctests run like tests
+//! let err = ithaca_rt::runtime::run_detecting(async {
+//!     let (tx, rx) = ithaca_chan::bounded::<i32>(0);
+//!     let got = rx.recv().await; // nobody else has `tx`: blocked forever
+//!     drop(tx);
+//!     got
+//! })
+//! .unwrap_err();
+//! let report = err.to_string();
+//! assert!(report.starts_with("fatal error: all goroutines are asleep - deadlock!"));
+//! assert!(report.contains("[chan receive]:"));
+//! ```
+//!
 //! ## Costs
 //!
 //! A goroutine costs one tokio task plus one registry record (one allocation, one uncontended
 //! shard lock at spawn and at exit); each poll adds a few relaxed stores, a thread-local swap
-//! and the `diag::observe` hook. `benches/goroutines.rs` measures it against raw tokio.
+//! and the `diag::observe` hook. `benches/goroutines.rs` measures it against raw tokio. The
+//! deadlock detector is one thread, parked while no root goroutine runs, otherwise waking
+//! every 20 ms for a registry pass that stops at the first goroutine not durably blocked.
 
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
@@ -90,6 +123,17 @@ mod clock;
 mod record;
 mod registry;
 mod sync;
+
+#[cfg(not(loom))]
+mod deadlock;
+#[cfg(not(loom))]
+mod dump;
+#[cfg(not(loom))]
+mod leak;
+#[cfg(not(loom))]
+mod sigquit;
+#[cfg(not(loom))]
+mod threads;
 
 #[cfg(not(loom))]
 mod goroutine;

@@ -7,7 +7,7 @@
 //!
 //! # Invariants
 //!
-//! * `id`, `name`, `location`, `parent` and `blocking` never change after creation.
+//! * `id`, `name`, `location`, `parent`, `bubble` and `blocking` never change after creation.
 //! * Only the thread currently polling the goroutine writes `state` (except the final `DONE`,
 //!   written by the same party that deregisters it) and the wait note; readers (snapshots) see
 //!   a possibly stale but never torn state: the note is behind a mutex that no user code runs
@@ -66,6 +66,11 @@ pub struct Record {
     pub(crate) location: &'static Location<'static>,
     /// 0 when spawned outside any goroutine.
     pub(crate) parent: u64,
+    /// The id of the root goroutine (of `block_on`, `#[ithaca::main]`, `#[ithaca::test]`)
+    /// whose spawn tree this goroutine belongs to; 0 for goroutines spawned outside any
+    /// root's tree (from a plain thread). A root's bubble is its own id. Set before the
+    /// record is shared, never changed afterwards.
+    pub(crate) bubble: u64,
     /// Spawned with `spawn_blocking` (runs on the blocking pool, never polled).
     pub(crate) blocking: bool,
     pub(crate) state: AtomicU8,
@@ -94,6 +99,7 @@ impl Record {
             name,
             location,
             parent,
+            bubble: 0,
             blocking,
             state: AtomicU8::new(RUNNABLE),
             polls: AtomicU64::new(0),

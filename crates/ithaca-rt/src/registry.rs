@@ -15,7 +15,10 @@
 //!   (it is only written under the lock), so [`Registry::len`] is exact when no spawn or exit
 //!   is in flight, and otherwise off by at most the number in flight.
 //! * No user code and no allocation-heavy work runs under a shard lock; records are cloned out
-//!   (`Arc` clone) and inspected after the lock is released.
+//!   (`Arc` clone) and inspected after the lock is released, or visited in place by
+//!   [`Registry::for_each`] with a short closure (atomic loads and the record's own wait-note
+//!   lock, which is never held while a shard lock is taken, so the lock order is shard ->
+//!   note).
 
 use crate::record::Record;
 use crate::sync::{lock, Arc, AtomicUsize, Mutex, Ordering};
@@ -158,5 +161,23 @@ impl Registry {
             }));
         }
         out
+    }
+
+    /// Visits every registered record without cloning it, holding one shard lock at a time;
+    /// stops at the first `false` from `f` and returns `false` then. `f` must be short and
+    /// must not spawn or finish goroutines (it runs under a shard lock).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub fn for_each(&self, mut f: impl FnMut(&Record) -> bool) -> bool {
+        for shard in self.shards.iter() {
+            let slab = lock(&shard.slab);
+            for e in slab.entries.iter() {
+                if let Entry::Occupied(r) = e {
+                    if !f(r) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
     }
 }

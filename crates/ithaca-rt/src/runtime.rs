@@ -74,6 +74,14 @@ use crate::record::{Record, BLOCKED, DONE, NOTED, RUNNABLE, RUNNING};
 use crate::sync::Ordering;
 use crate::task::{self, Registration, Task, REGISTRY};
 
+pub use crate::deadlock::{
+    assume_test_harness, deadlock_check_interval, set_deadlock_check_interval, Deadlock,
+    DeadlockPolicy,
+};
+pub use crate::dump::{dump, Dump};
+pub use crate::leak::{verify_none_leaked, Baseline, Leaked};
+pub use crate::sigquit::{install_sigquit_dump, install_sigquit_handler};
+
 /// What happens when a goroutine panics.
 ///
 /// In every mode the standard panic hook prints the panic as usual; the modes differ in what
@@ -123,6 +131,8 @@ pub struct Builder {
     thread_name: String,
     thread_stack_size: Option<usize>,
     panic_policy: PanicPolicy,
+    deadlock_policy: Option<DeadlockPolicy>,
+    dump_on_sigquit: bool,
 }
 
 impl Default for Builder {
@@ -165,6 +175,8 @@ impl Builder {
             thread_name: "ithaca-worker".to_owned(),
             thread_stack_size: None,
             panic_policy: PanicPolicy::Propagate,
+            deadlock_policy: None,
+            dump_on_sigquit: false,
         }
     }
 
@@ -242,12 +254,42 @@ impl Builder {
         self
     }
 
+    /// What happens when the deadlock detector proves that a root goroutine of this runtime
+    /// can never finish (see [`DeadlockPolicy`] and the detector's rules in
+    /// [`Deadlock`]). Default: the `ITHACA_DEADLOCK` environment variable, else
+    /// [`DeadlockPolicy::Panic`].
+    ///
+    /// ```
+    /// use ithaca_rt::runtime::{Builder, DeadlockPolicy};
+    /// let rt = Builder::new().deadlock_policy(DeadlockPolicy::Log).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 2 }), 2);
+    /// ```
+    pub fn deadlock_policy(&mut self, policy: DeadlockPolicy) -> &mut Self {
+        self.deadlock_policy = Some(policy);
+        self
+    }
+
+    /// Whether building the runtime also installs the `SIGQUIT` goroutine dump
+    /// ([`install_sigquit_dump`]); default `false`. Installation failures (non-Linux) make
+    /// [`build`](Builder::build) fail.
+    ///
+    /// ```
+    /// let rt = ithaca_rt::runtime::Builder::new().dump_on_sigquit(true).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn dump_on_sigquit(&mut self, on: bool) -> &mut Self {
+        self.dump_on_sigquit = on;
+        self
+    }
+
     /// Builds the runtime (its worker threads start now).
     ///
     /// # Errors
     ///
     /// If `ITHACA_MAXPROCS` is set but not a positive integer (and no
-    /// [`worker_threads`](Builder::worker_threads) was given), or if tokio cannot start.
+    /// [`worker_threads`](Builder::worker_threads) was given), if `ITHACA_DEADLOCK` is set
+    /// but invalid (and no [`deadlock_policy`](Builder::deadlock_policy) was given), if the
+    /// SIGQUIT dump was asked for and cannot be installed, or if tokio cannot start.
     ///
     /// ```
     /// let rt = ithaca_rt::runtime::Builder::new().worker_threads(1).build().unwrap();
@@ -261,17 +303,33 @@ impl Builder {
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             },
         };
+        let deadlock = match self.deadlock_policy {
+            Some(p) => p,
+            None => DeadlockPolicy::from_env()
+                .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?
+                .unwrap_or_default(),
+        };
+        if self.dump_on_sigquit {
+            install_sigquit_dump()?;
+        }
         let shared = Arc::new(Shared {
             tokio: OnceLock::new(),
             policy: self.panic_policy,
+            deadlock,
         });
         let on_start = Arc::downgrade(&shared);
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.enable_all()
             .worker_threads(workers)
             .thread_name(self.thread_name.clone())
-            .on_thread_start(move || enter_context(&on_start))
-            .on_thread_stop(leave_context);
+            .on_thread_start(move || {
+                crate::threads::register_current();
+                enter_context(&on_start)
+            })
+            .on_thread_stop(|| {
+                leave_context();
+                crate::threads::unregister_current();
+            });
         if let Some(n) = self.max_blocking_threads {
             b.max_blocking_threads(n);
         }
@@ -280,9 +338,16 @@ impl Builder {
         }
         let rt = b.build()?;
         let _ = shared.tokio.set(rt.handle().clone());
+        let alive = Arc::new(());
+        {
+            let mut list = crate::sync::lock(&RUNTIMES);
+            list.retain(|(w, _)| w.strong_count() > 0);
+            list.push((Arc::downgrade(&alive), rt.handle().clone()));
+        }
         Ok(Runtime {
             handle: Handle { shared },
             tokio: rt,
+            _alive: alive,
         })
     }
 
@@ -329,6 +394,24 @@ impl Builder {
 struct Shared {
     tokio: OnceLock<tokio::runtime::Handle>,
     policy: PanicPolicy,
+    deadlock: DeadlockPolicy,
+}
+
+/// Every ithaca runtime built, with a liveness token dropped with its [`Runtime`] (for the
+/// deadlock detector, which checks that they are idle).
+type RuntimeList = Vec<(Weak<()>, tokio::runtime::Handle)>;
+static RUNTIMES: std::sync::Mutex<RuntimeList> = std::sync::Mutex::new(Vec::new());
+
+/// Calls `f` with the metrics of every live ithaca runtime; stops at the first `false`.
+pub(crate) fn for_each_live_runtime(
+    mut f: impl FnMut(&tokio::runtime::RuntimeMetrics) -> bool,
+) -> bool {
+    let list: Vec<tokio::runtime::Handle> = crate::sync::lock(&RUNTIMES)
+        .iter()
+        .filter(|(w, _)| w.strong_count() > 0)
+        .map(|(_, h)| h.clone())
+        .collect();
+    list.iter().all(|h| f(&h.metrics()))
 }
 
 thread_local! {
@@ -387,6 +470,7 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> R {
 pub struct Runtime {
     handle: Handle,
     tokio: tokio::runtime::Runtime,
+    _alive: Arc<()>,
 }
 
 impl Runtime {
@@ -616,7 +700,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let reg = Registration::new(name, location, false, self.shared.policy);
+        let reg = Registration::new(name, location, false, self.shared.policy, false);
         let rec = reg.rec.clone();
         let raw = self.tokio().spawn(Task::new(reg, fut));
         JoinHandle::new(raw, rec)
@@ -632,7 +716,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let reg = Registration::new(name, location, true, self.shared.policy);
+        let reg = Registration::new(name, location, true, self.shared.policy, false);
         let rec = reg.rec.clone();
         let raw = self.tokio().spawn_blocking(task::blocking_body(reg, f));
         JoinHandle::new(raw, rec)
@@ -649,18 +733,134 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        task::assert_may_block("block_on");
-        let h = self.spawn_inner(name, location, fut);
-        let res = {
-            let _wait = ithaca_core::diag::ThreadWait::begin("block_on", false, location);
-            task::park_on(h)
-        };
-        match res {
+        let policy = self.shared.deadlock;
+        match self.root_inner(name, location, fut, policy).0 {
             Ok(v) => v,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => panic!("ithaca: block_on: root {e}"),
+            Err(d) => panic!("{d}"),
         }
     }
+
+    /// Runs `fut` as a root goroutine (a new bubble) and parks until it finishes or the
+    /// deadlock detector reports it (only with `DeadlockPolicy::Panic`: the root is then
+    /// cancelled). Returns the root's id too.
+    #[track_caller]
+    pub(crate) fn root_inner<F>(
+        &self,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+        fut: F,
+        policy: DeadlockPolicy,
+    ) -> (Result<F::Output, Deadlock>, u64)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::assert_may_block("block_on");
+        let reg = Registration::new(name, location, false, self.shared.policy, true);
+        let root = reg.rec.id;
+        let watch = crate::deadlock::watch(root, policy);
+        let rec = reg.rec.clone();
+        let raw = self.tokio().spawn(Task::new(reg, fut));
+        let mut h = JoinHandle::new(raw, rec);
+        let res = {
+            let _wait = ithaca_core::diag::ThreadWait::begin("block_on", false, location);
+            let waker = task::thread_waker();
+            let mut cx = std::task::Context::from_waker(&waker);
+            loop {
+                if let std::task::Poll::Ready(r) = std::pin::Pin::new(&mut h).poll(&mut cx) {
+                    break Ok(r);
+                }
+                if let Some(d) = watch.take_report() {
+                    h.abort();
+                    break Err(d);
+                }
+                std::thread::park();
+            }
+        };
+        drop(watch);
+        let out = match res {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Ok(Err(e)) => panic!("ithaca: block_on: root {e}"),
+            Err(d) => Err(d),
+        };
+        (out, root)
+    }
+
+    /// Runs `fut` as a root goroutine on this runtime, blocks until it finishes, and returns
+    /// `Err` if the deadlock detector proves it never will (see
+    /// [`run_detecting`]).
+    ///
+    /// # Blocking
+    ///
+    /// Parks the calling thread until the root finishes or is found deadlocked.
+    ///
+    /// # Errors
+    ///
+    /// [`Deadlock`], after cancelling the root goroutine.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside an async goroutine; re-raises the root goroutine's panic.
+    ///
+    /// ```
+    /// let h = ithaca_rt::runtime::Handle::current();
+    /// assert_eq!(h.run_detecting(async { 7 }).unwrap(), 7);
+    /// ```
+    #[track_caller]
+    pub fn run_detecting<F>(&self, fut: F) -> Result<F::Output, Deadlock>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.root_inner(None, Location::caller(), fut, DeadlockPolicy::Panic)
+            .0
+    }
+}
+
+/// Runs `fut` as a root goroutine on the current runtime and blocks until it finishes, like
+/// [`block_on`](crate::block_on), but returns a proven deadlock as `Err` (whatever the
+/// runtime's [`DeadlockPolicy`]) instead of panicking: the root goroutine is then cancelled
+/// and the [`Deadlock`] names every goroutine of its bubble and where it waits. See
+/// [`Deadlock`]'s documentation for exactly when a deadlock is reported.
+///
+/// In a test binary, call [`assume_test_harness`] first (or use `#[ithaca::test]`), or
+/// libtest's main thread keeps the detector silent.
+///
+/// # Blocking
+///
+/// Parks the calling thread until the root finishes or is found deadlocked.
+///
+/// # Errors
+///
+/// [`Deadlock`] when every goroutine is durably blocked and nothing else in the process can
+/// wake them.
+///
+/// # Panics
+///
+/// If called from inside an async goroutine; re-raises the root goroutine's panic.
+///
+/// ```
+/// ithaca_rt::runtime::assume_test_harness();
+/// let err = ithaca_rt::runtime::run_detecting(async {
+///     let (tx, rx) = ithaca_chan::bounded::<i32>(0);
+///     let _keep = rx; // a receiver exists, but never receives
+///     tx.send(1).await.unwrap(); // Go: `ch <- 1` with no receiver
+/// })
+/// .unwrap_err();
+/// let g = &err.goroutines()[0];
+/// assert!(matches!(g.state, ithaca_rt::runtime::GoroutineState::Blocked { op: "chan send", .. }));
+/// ```
+#[track_caller]
+pub fn run_detecting<F>(fut: F) -> Result<F::Output, Deadlock>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    with_current(Handle::clone)
+        .root_inner(None, location, fut, DeadlockPolicy::Panic)
+        .0
 }
 
 /// Runs `fut` as a goroutine named `name` on the current runtime and blocks until it finishes.
@@ -674,6 +874,33 @@ where
 {
     let location = Location::caller();
     with_current(|h| h.clone()).block_on_inner(Some(name.into()), location, fut)
+}
+
+/// What `#[ithaca::test]` expands to; not a public API. Runs the test body as a root
+/// goroutine named after the test, with deadlock detection (libtest's main thread accounted
+/// for), then, unless `check_leaks` is false, fails the test if goroutines of its bubble are
+/// still alive 1 s after the body returned.
+#[doc(hidden)]
+#[track_caller]
+pub fn __block_on_test<R, F>(name: &'static str, check_leaks: bool, fut: F) -> R
+where
+    F: Future<Output = R> + Send + 'static,
+    R: Send + 'static,
+{
+    assume_test_harness();
+    let location = Location::caller();
+    let h = with_current(|h| h.clone());
+    let policy = h.shared.deadlock;
+    let (res, root) = h.root_inner(Some(name.into()), location, fut, policy);
+    match res {
+        Ok(v) => {
+            if check_leaks {
+                crate::leak::check_test(name, root);
+            }
+            v
+        }
+        Err(d) => panic!("{d}"),
+    }
 }
 
 /// The number of worker threads of the runtime [`go!`](crate::go) uses here (Go's
@@ -778,6 +1005,10 @@ pub struct GoroutineInfo {
     pub spawned_at: &'static Location<'static>,
     /// The goroutine that spawned it (`None`: spawned from outside any goroutine).
     pub parent: Option<u64>,
+    /// The root goroutine (of `block_on`, `#[ithaca::main]`, `#[ithaca::test]`) whose spawn
+    /// tree it belongs to — its *bubble*, as in Go's `testing/synctest`; a root's bubble is
+    /// itself. `None` when it was spawned from a plain thread outside any root.
+    pub bubble: Option<u64>,
     /// Async or blocking.
     pub kind: GoroutineKind,
     /// What it is doing.
@@ -808,6 +1039,7 @@ impl GoroutineInfo {
             name: rec.name.as_deref().map(str::to_owned),
             spawned_at: rec.location,
             parent: (rec.parent != 0).then_some(rec.parent),
+            bubble: (rec.bubble != 0).then_some(rec.bubble),
             kind: if rec.blocking {
                 GoroutineKind::Blocking
             } else {

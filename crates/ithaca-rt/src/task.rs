@@ -44,11 +44,13 @@ static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
 #[derive(Clone, Copy)]
 struct Current {
     id: u64,
+    bubble: u64,
     is_async: bool,
 }
 
 thread_local! {
-    static CURRENT: Cell<Current> = const { Cell::new(Current { id: 0, is_async: false }) };
+    static CURRENT: Cell<Current> =
+        const { Cell::new(Current { id: 0, bubble: 0, is_async: false }) };
     static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
@@ -69,6 +71,11 @@ fn shard_hint() -> usize {
 /// The id of the goroutine running on this thread (0 if none).
 pub(crate) fn current_id() -> u64 {
     CURRENT.try_with(|c| c.get().id).unwrap_or(0)
+}
+
+/// The bubble (root goroutine id) of the goroutine running on this thread (0 if none).
+pub(crate) fn current_bubble() -> u64 {
+    CURRENT.try_with(|c| c.get().bubble).unwrap_or(0)
 }
 
 /// Whether this thread is polling an (async) goroutine right now.
@@ -92,8 +99,12 @@ struct CurrentGuard(Current);
 
 impl CurrentGuard {
     #[inline]
-    fn enter(id: u64, is_async: bool) -> Self {
-        CurrentGuard(CURRENT.replace(Current { id, is_async }))
+    fn enter(rec: &Record, is_async: bool) -> Self {
+        CurrentGuard(CURRENT.replace(Current {
+            id: rec.id,
+            bubble: rec.bubble,
+            is_async,
+        }))
     }
 }
 
@@ -111,15 +122,19 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    /// Creates and registers a record for a goroutine spawned here.
+    /// Creates and registers a record for a goroutine spawned here. A `root` goroutine starts
+    /// a new bubble (its own id); any other joins the bubble of the goroutine spawning it.
     pub(crate) fn new(
         name: Option<Box<str>>,
         location: &'static Location<'static>,
         blocking: bool,
         policy: PanicPolicy,
+        root: bool,
     ) -> Self {
-        let mut rec = Record::new(record::next_id(), name, location, current_id(), blocking);
+        let id = record::next_id();
+        let mut rec = Record::new(id, name, location, current_id(), blocking);
         rec.policy = policy as u8;
+        rec.bubble = if root { id } else { current_bubble() };
         let rec = Arc::new(rec);
         let slot = REGISTRY.insert(shard_hint(), rec.clone());
         rec.slot.store(slot.pack(), Ordering::Relaxed);
@@ -218,13 +233,42 @@ pin_project! {
         #[pin]
         fut: F,
         reg: Registration,
+        span: SpanField,
     }
 }
 
+/// The goroutine's `tracing` span (feature `tracing`), or nothing.
+#[cfg(feature = "tracing")]
+type SpanField = tracing::Span;
+/// The goroutine's `tracing` span (feature `tracing`), or nothing.
+#[cfg(not(feature = "tracing"))]
+type SpanField = ();
+
 impl<F> Task<F> {
     pub(crate) fn new(reg: Registration, fut: F) -> Self {
-        Task { fut, reg }
+        Task {
+            #[cfg(feature = "tracing")]
+            span: span_for(&reg.rec),
+            #[cfg(not(feature = "tracing"))]
+            span: (),
+            fut,
+            reg,
+        }
     }
+}
+
+/// The `tracing` span of a goroutine (feature `tracing`): created at spawn, in the spawner's
+/// current span, and entered for every poll (or for the whole blocking closure).
+#[cfg(feature = "tracing")]
+pub(crate) fn span_for(rec: &Record) -> tracing::Span {
+    let l = rec.location;
+    tracing::info_span!(
+        target: "ithaca::goroutine",
+        "goroutine",
+        id = rec.id,
+        name = rec.name.as_deref().unwrap_or(""),
+        spawned_at = %format_args!("{}:{}:{}", l.file(), l.line(), l.column()),
+    )
 }
 
 impl<F: Future> Future for Task<F> {
@@ -235,8 +279,12 @@ impl<F: Future> Future for Task<F> {
         let fut = this.fut;
         let reg = &*this.reg;
         let rec = &reg.rec;
+        #[cfg(feature = "tracing")]
+        let _span = this.span.enter();
+        #[cfg(not(feature = "tracing"))]
+        let () = this.span;
         rec.begin_poll();
-        let _current = CurrentGuard::enter(rec.id, true);
+        let _current = CurrentGuard::enter(rec, true);
         let observer: Arc<dyn WaitObserver> = rec.clone();
         let res = catch_unwind(AssertUnwindSafe(|| {
             diag::observe(observer, || fut.poll(cx))
@@ -268,10 +316,14 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    #[cfg(feature = "tracing")]
+    let span = span_for(&reg.rec);
     move || {
+        #[cfg(feature = "tracing")]
+        let _span = span.enter();
         reg.rec.state.store(RUNNING, Ordering::Relaxed);
         let res = {
-            let _current = CurrentGuard::enter(reg.rec.id, false);
+            let _current = CurrentGuard::enter(&reg.rec, false);
             catch_unwind(AssertUnwindSafe(f))
         };
         if let Err(payload) = &res {
@@ -293,10 +345,15 @@ impl Wake for ThreadWaker {
     }
 }
 
+/// A waker that unparks the calling thread.
+pub(crate) fn thread_waker() -> Waker {
+    Waker::from(Arc::new(ThreadWaker(std::thread::current())))
+}
+
 /// Drives `fut` to completion on this thread, parking between polls.
 pub(crate) fn park_on<F: Future>(fut: F) -> F::Output {
     let mut fut = std::pin::pin!(fut);
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let waker = thread_waker();
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {

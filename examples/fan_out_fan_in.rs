@@ -47,5 +47,8 @@ async fn main() {
         ithaca::time::sleep(std::time::Duration::from_millis(1)).await;
         tries += 1;
     }
-    println!("goroutines left behind: {}", ithaca::runtime::num_goroutines() - before);
+    println!(
+        "goroutines left behind: {}",
+        ithaca::runtime::num_goroutines() - before
+    );
 }

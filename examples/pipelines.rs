@@ -58,7 +58,11 @@ async fn main() {
 
     println!("with generate and stage:");
     let ctx = Context::background();
-    let out = stage(&ctx, stage(&ctx, generate(&ctx, [2i64, 3]), |n| async move { n * n }), |n| async move { n * n });
+    let out = stage(
+        &ctx,
+        stage(&ctx, generate(&ctx, [2i64, 3]), |n| async move { n * n }),
+        |n| async move { n * n },
+    );
     while let Some(n) = out.recv().await {
         println!("{n}");
     }
@@ -69,7 +73,9 @@ async fn main() {
     let nums = p.stage(words, Stage::new(), |w: &str| async move {
         w.parse::<u64>().map_err(|e| format!("parse {w:?}: {e}"))
     });
-    let squares = p.stage(nums, Stage::new().workers(4).ordered(), |n| async move { Ok(n * n) });
+    let squares = p.stage(nums, Stage::new().workers(4).ordered(), |n| async move {
+        Ok(n * n)
+    });
     while let Some(n) = squares.recv().await {
         println!("{n}");
     }
@@ -77,15 +83,22 @@ async fn main() {
 
     println!("a Pipeline whose first stage fails:");
     let p = Pipeline::<String>::new(&Context::background());
-    let nums = p.stage(p.source(["1", "two", "3"]), Stage::new(), |w: &str| async move {
-        w.parse::<u64>().map_err(|e| format!("parse {w:?}: {e}"))
+    let nums = p.stage(
+        p.source(["1", "two", "3"]),
+        Stage::new(),
+        |w: &str| async move { w.parse::<u64>().map_err(|e| format!("parse {w:?}: {e}")) },
+    );
+    let squares = p.stage(nums, Stage::new().workers(2).ordered(), |n| async move {
+        Ok(n * n)
     });
-    let squares = p.stage(nums, Stage::new().workers(2).ordered(), |n| async move { Ok(n * n) });
     let mut got = Vec::new();
     while let Some(n) = squares.recv().await {
         got.push(n);
     }
     // "1" may or may not get through before the failure cancels the stages.
-    println!("received only values before the failure: {}", got.len() <= 1);
+    println!(
+        "received only values before the failure: {}",
+        got.len() <= 1
+    );
     println!("wait: {:?}", p.wait().await);
 }

@@ -43,11 +43,19 @@ async fn main() {
     println!("loads: {}", loads.load(Ordering::SeqCst));
 
     // Nobody else asking: not shared. Errors reach every caller like values.
-    let (r, shared) = g.call("user:7".into(), async { Err("user 7 not found".to_string()) }).await;
+    let (r, shared) = g
+        .call("user:7".into(), async {
+            Err("user 7 not found".to_string())
+        })
+        .await;
     println!("user:7 -> {r:?}, shared: {shared}");
 
     // Forget: the next call runs again.
     g.forget(&"user:42".to_string());
-    let (r, _) = g.call("user:42".into(), async { Ok("Gopher (reloaded)".to_string()) }).await;
+    let (r, _) = g
+        .call("user:42".into(), async {
+            Ok("Gopher (reloaded)".to_string())
+        })
+        .await;
     println!("after forget: {r:?}");
 }

@@ -46,17 +46,26 @@ async fn main() {
     for j in jobs {
         total += j.await.unwrap();
     }
-    println!("6 jobs, total {total}, at most {} at once", peak.load(Ordering::SeqCst));
+    println!(
+        "6 jobs, total {total}, at most {} at once",
+        peak.load(Ordering::SeqCst)
+    );
 
     // One request every 20 ms; a burst of 3 goes through at once first.
     let limiter = RateLimit::every(Duration::from_millis(20), 3);
     let start = Instant::now();
     for req in 1..=3 {
         limiter.wait().await;
-        println!("bursty request {req}: at once: {}", start.elapsed() < Duration::from_millis(10));
+        println!(
+            "bursty request {req}: at once: {}",
+            start.elapsed() < Duration::from_millis(10)
+        );
     }
     for req in 4..=5 {
         limiter.wait().await;
-        println!("request {req}: waited: {}", start.elapsed() >= Duration::from_millis(20 * (req - 3)));
+        println!(
+            "request {req}: waited: {}",
+            start.elapsed() >= Duration::from_millis(20 * (req - 3))
+        );
     }
 }

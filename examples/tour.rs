@@ -311,7 +311,24 @@ async fn registry() {
 // ---------------------------------------------------------------------------------------------
 fn deadlock_step() {
     heading(11, "deadlock detection");
-    println!("(deadlock detector: see examples/deadlock.rs)");
+    println!("A planted bug: a goroutine waits for a value nobody sends, and main waits for it.");
+    println!("Go would exit with 'all goroutines are asleep'; ithaca reports it per root:\n");
+    let result = ithaca::runtime::run_detecting(async {
+        let (tx, rx) = bounded::<u32>(0);
+        let (done_tx, done_rx) = bounded::<u32>(0);
+        ithaca::Goroutine::new().name("planted-waiter").spawn(async move {
+            if let Some(v) = rx.recv().await {
+                let _ = done_tx.send(v).await;
+            }
+        });
+        let got = done_rx.recv().await; // nobody ever sends on `tx`: deadlock
+        drop(tx);
+        got
+    });
+    match result {
+        Ok(v) => println!("unexpected: finished with {v:?}"),
+        Err(deadlock) => println!("{deadlock}"),
+    }
 }
 
 /// One ping-pong run over ithaca rendezvous channels between two goroutines.

@@ -48,7 +48,10 @@ async fn main() {
     for _ in 1..=5 {
         sum += results_rx.recv().await.unwrap();
     }
-    println!("by hand: sum of results = {sum}, in about two rounds: {}", start.elapsed() < Duration::from_millis(140));
+    println!(
+        "by hand: sum of results = {sum}, in about two rounds: {}",
+        start.elapsed() < Duration::from_millis(140)
+    );
 
     // With the pool: each submit returns a handle to that job's result.
     let pool = Pool::builder().workers(3).queue(5).name("worker").build();
@@ -67,8 +70,14 @@ async fn main() {
     for (j, h) in (1..=5).zip(handles) {
         println!("job {j} -> {}", h.await.unwrap());
     }
-    println!("pool: in about two rounds: {}", start.elapsed() < Duration::from_millis(140));
+    println!(
+        "pool: in about two rounds: {}",
+        start.elapsed() < Duration::from_millis(140)
+    );
     pool.shutdown().await; // drain the queue, then stop the workers
     let s = pool.stats();
-    println!("pool stats: done {}, failed {}, queued {}", s.done, s.failed, s.queued);
+    println!(
+        "pool stats: done {}, failed {}, queued {}",
+        s.done, s.failed, s.queued
+    );
 }

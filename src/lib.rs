@@ -36,6 +36,9 @@ pub use ithaca_core as core;
 pub use ithaca_sync as sync;
 /// Go's `time` and `x/time/rate` (re-export of `ithaca-time`).
 pub use ithaca_time as time;
+/// Go concurrency patterns: errgroup, worker pool, pipelines, throttling, singleflight
+/// (re-export of `ithaca-patterns`).
+pub use ithaca_patterns as patterns;
 
 pub use ithaca_chan::{select, select_blocking};
 pub use ithaca_rt::runtime;

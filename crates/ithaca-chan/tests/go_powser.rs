@@ -227,31 +227,51 @@ fn integ(c: Rat, u: Ps) -> Ps {
     p
 }
 
-/// Two independent consumers of one series; coefficients are demanded from `u` only when
-/// either output asks for one it has not seen yet. An output whose consumer leaves is
-/// switched off (a nil arm); the other goes on.
+/// Two independent consumers of one series; coefficients are demanded from `u` only when an
+/// output asks for one it has not seen yet. One select loop with six arms, most of them
+/// switched off (nil) at any moment: accept a demand, answer a demand from the queue,
+/// request from `u`, receive from `u`. Serving one output never waits for the other (the
+/// feedback loop of `exp` needs that). An output whose consumer leaves is switched off.
 fn split(u: Ps) -> (Ps, Ps) {
     let (o0, p0) = mkps();
     let (o1, p1) = mkps();
     go(async move {
         let outs = [&o0, &o1];
-        let mut live = [Some(&o0.req), Some(&o1.req)];
+        let mut live = [true, true];
+        let mut pending = [false, false];
+        let mut fetching = false;
         let mut queues: [VecDeque<Rat>; 2] = [VecDeque::new(), VecDeque::new()];
-        while live.iter().any(Option::is_some) {
-            let k = select! {
-                recv(live[0]) -> r => { if r.is_none() { live[0] = None; continue; } 0 }
-                recv(live[1]) -> r => { if r.is_none() { live[1] = None; continue; } 1 }
-            };
-            let v = match queues[k].pop_front() {
-                Some(v) => v,
-                None => {
-                    let Some(v) = u.get().await else { return };
-                    queues[1 - k].push_back(v);
-                    v
+        while live[0] || live[1] {
+            let accept = |k: usize| (live[k] && !pending[k]).then_some(&outs[k].req);
+            let answer =
+                |k: usize| (live[k] && pending[k] && !queues[k].is_empty()).then_some(&outs[k].dat);
+            let front = |k: usize| queues[k].front().copied().unwrap_or(Rat::int(0));
+            let starving = (0..2).any(|k| live[k] && pending[k] && queues[k].is_empty());
+            let ask = (!fetching && starving).then_some(&u.req);
+            let hear = fetching.then_some(&u.dat);
+            select! {
+                recv(accept(0)) -> r => { if r.is_some() { pending[0] = true } else { live[0] = false } }
+                recv(accept(1)) -> r => { if r.is_some() { pending[1] = true } else { live[1] = false } }
+                send(answer(0), front(0)) -> r => {
+                    queues[0].pop_front();
+                    pending[0] = false;
+                    live[0] = r.is_ok();
                 }
-            };
-            if outs[k].dat.send(v).await.is_err() {
-                live[k] = None;
+                send(answer(1), front(1)) -> r => {
+                    queues[1].pop_front();
+                    pending[1] = false;
+                    live[1] = r.is_ok();
+                }
+                send(ask, ()) -> r => { if r.is_err() { return } fetching = true; }
+                recv(hear) -> v => {
+                    let Some(v) = v else { return };
+                    fetching = false;
+                    for (k, q) in queues.iter_mut().enumerate() {
+                        if live[k] {
+                            q.push_back(v);
+                        }
+                    }
+                }
             }
         }
     });

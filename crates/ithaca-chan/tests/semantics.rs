@@ -281,3 +281,26 @@ fn mpmc_threads_move_every_message_once() {
         assert_eq!(sum.load(Ordering::Relaxed), n * (n - 1) / 2, "cap {cap}");
     }
 }
+
+#[test]
+fn blocking_call_inside_a_goroutine_is_refused_clearly() {
+    // A blocking receive inside a goroutine would park a runtime worker; it panics instead,
+    // before registering anything on the channel.
+    struct Goroutine;
+    impl ithaca_core::diag::WaitObserver for Goroutine {
+        fn on_wait(&self, _: ithaca_core::diag::WaitNote) {}
+    }
+    let (tx, rx) = bounded::<i32>(0);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ithaca_core::diag::observe(Arc::new(Goroutine), || rx.recv_blocking())
+    }));
+    let payload = r.unwrap_err();
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap();
+    assert!(msg.contains("inside a goroutine"), "{msg}");
+    assert_eq!(rx.waiting(), (0, 0), "nothing was left registered");
+    assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+}

@@ -25,7 +25,7 @@
 //! ```
 
 pub mod diag;
-mod loom;
+pub mod loom;
 pub mod rng;
 pub mod select;
 pub mod timer;

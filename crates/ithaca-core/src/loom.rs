@@ -1,21 +1,40 @@
-//! The `cfg(loom)` shim: every atomic, lock and park used by this crate comes from here, so the
-//! loom models in `tests/loom.rs` check the real code.
+//! The `cfg(loom)` shim shared by every ithaca crate: the atomics, locks, `Arc` and thread
+//! parking that the synchronisation code uses come from here — std's normally, loom's under
+//! `--cfg loom` — so each crate's loom models (`tests/loom.rs`) check the real code.
+//!
+//! Invariant: code in ithaca's crates that takes part in a loom model never names
+//! `std::sync` directly; it goes through this module.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+pub use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 #[cfg(loom)]
-pub(crate) use loom::sync::{Arc, Mutex};
+pub use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(loom)]
-pub(crate) use loom::thread::{current, park, Thread};
+pub use loom::thread::{current, park, Thread};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(loom))]
-pub(crate) use std::sync::{Arc, Mutex};
+pub use std::sync::{Arc, Mutex, MutexGuard};
 #[cfg(not(loom))]
-pub(crate) use std::thread::{current, park, Thread};
+pub use std::thread::{current, park, Thread};
 
-#[cfg(loom)]
-pub(crate) type MutexGuardAlias<'a, T> = loom::sync::MutexGuard<'a, T>;
-#[cfg(not(loom))]
-pub(crate) type MutexGuardAlias<'a, T> = std::sync::MutexGuard<'a, T>;
+/// Locks `m`, ignoring poisoning: ithaca runs no user code while holding its internal locks
+/// (values are moved, never dropped, under them), so the data stays consistent even if a
+/// thread panicked elsewhere while holding one.
+///
+/// ```
+/// let m = ithaca_core::loom::Mutex::new(1);
+/// *ithaca_core::loom::lock(&m) += 1;
+/// assert_eq!(*ithaca_core::loom::lock(&m), 2);
+/// ```
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    #[cfg(not(loom))]
+    {
+        m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+    #[cfg(loom)]
+    {
+        m.lock().unwrap()
+    }
+}

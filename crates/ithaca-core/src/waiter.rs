@@ -27,7 +27,7 @@ use std::fmt;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::loom::{current, park, Arc, AtomicUsize, Mutex, Ordering, Thread};
+use crate::loom::{current, lock, park, Arc, AtomicUsize, Mutex, Ordering, Thread};
 
 const WAITING: usize = 0;
 const ABORTED: usize = 1;
@@ -86,7 +86,21 @@ impl Waiter {
     /// A fresh waiter for the current thread, in the waiting state.
     ///
     /// Reuses this thread's cached waiter when nothing else references it.
+    ///
+    /// # Panics
+    ///
+    /// Inside a goroutine's poll (see [`diag::in_goroutine`](crate::diag::in_goroutine)):
+    /// parking there would block a runtime worker thread and, with it, every goroutine queued
+    /// on that worker. Every blocking operation of ithaca asks for its waiter before it
+    /// registers anywhere, so the panic leaves no trace in any queue.
     pub fn for_thread() -> Arc<Waiter> {
+        assert!(
+            !crate::diag::in_goroutine(),
+            "ithaca: a blocking operation (a `*_blocking` method, `Select::wait`, \
+             `select_blocking!`, a blocking iterator) was called inside a goroutine, where it \
+             would park a runtime worker thread; use the async form (`.await`) in goroutines, \
+             or run blocking code with `ithaca::spawn_blocking`"
+        );
         #[cfg(not(loom))]
         {
             THREAD_WAITER
@@ -268,17 +282,4 @@ fn park_timeout(d: std::time::Duration) {
 fn park_timeout(_d: std::time::Duration) {
     // loom has no time: treat a timed park as a yield, the models use no deadlines.
     loom::thread::yield_now();
-}
-
-/// Locks a mutex, ignoring poisoning: the data behind every lock in this crate stays
-/// consistent across a panic because no user code runs while it is held.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> crate::loom::MutexGuardAlias<'_, T> {
-    #[cfg(not(loom))]
-    {
-        m.lock().unwrap_or_else(|e| e.into_inner())
-    }
-    #[cfg(loom)]
-    {
-        m.lock().unwrap()
-    }
 }

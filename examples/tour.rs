@@ -316,11 +316,13 @@ fn deadlock_step() {
     let result = ithaca::runtime::run_detecting(async {
         let (tx, rx) = bounded::<u32>(0);
         let (done_tx, done_rx) = bounded::<u32>(0);
-        ithaca::Goroutine::new().name("planted-waiter").spawn(async move {
-            if let Some(v) = rx.recv().await {
-                let _ = done_tx.send(v).await;
-            }
-        });
+        ithaca::Goroutine::new()
+            .name("planted-waiter")
+            .spawn(async move {
+                if let Some(v) = rx.recv().await {
+                    let _ = done_tx.send(v).await;
+                }
+            });
         let got = done_rx.recv().await; // nobody ever sends on `tx`: deadlock
         drop(tx);
         got

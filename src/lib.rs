@@ -32,13 +32,13 @@ pub use ithaca_chan as chan;
 pub use ithaca_context as context;
 /// The bottom layer: waiters, the select protocol, wait reporting (re-export of `ithaca-core`).
 pub use ithaca_core as core;
+/// Go concurrency patterns: errgroup, worker pool, pipelines, throttling, singleflight
+/// (re-export of `ithaca-patterns`).
+pub use ithaca_patterns as patterns;
 /// Go's `sync` and `x/sync/semaphore` (re-export of `ithaca-sync`).
 pub use ithaca_sync as sync;
 /// Go's `time` and `x/time/rate` (re-export of `ithaca-time`).
 pub use ithaca_time as time;
-/// Go concurrency patterns: errgroup, worker pool, pipelines, throttling, singleflight
-/// (re-export of `ithaca-patterns`).
-pub use ithaca_patterns as patterns;
 
 pub use ithaca_chan::{select, select_blocking};
 pub use ithaca_rt::runtime;

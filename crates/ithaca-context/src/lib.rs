@@ -879,7 +879,7 @@ impl Context {
 
     /// Go's `Done()`: an [`Arm`] that becomes ready once the context is done — usable in any
     /// `ithaca_core::Select` (threads and tasks), awaitable, and with a blocking
-    /// [`Done::wait`]. For contexts that can never be cancelled it never becomes ready (Go's
+    /// [`Done::wait_blocking`]. For contexts that can never be cancelled it never becomes ready (Go's
     /// nil channel).
     ///
     /// ```
@@ -1048,7 +1048,7 @@ impl AfterFuncStop {
 }
 
 /// The result of [`Context::done`]: an [`Arm`] ready once the context is done, a `Future`
-/// (output `()`), and a blocking [`Done::wait`].
+/// (output `()`), and a blocking [`Done::wait_blocking`].
 ///
 /// ```
 /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();

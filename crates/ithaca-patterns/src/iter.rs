@@ -9,7 +9,7 @@
 //! * [`map`]: workers take `(index, item)` pairs from one shared iterator and keep
 //!   `(index, result)` pairs; the results are put in index order at the end, so the output
 //!   has exactly one result per input, in input order.
-//! * [`map_stream`] is an ordered [`Pipeline`](crate::pipeline::Pipeline) stage: at most
+//! * [`map_stream`] is an ordered [`Pipeline`] stage: at most
 //!   `workers` items are in flight, and its output closes after the last result.
 
 use std::convert::Infallible;

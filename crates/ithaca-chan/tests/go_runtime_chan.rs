@@ -143,15 +143,16 @@ fn test_chan_cap(cap: usize) {
         }
     }
 
-    // 4 senders × L values and 4 receivers: every value received exactly 4 times.
+    // 4 senders × L values and 4 receivers: every value received exactly 4 times. (L is
+    // Go's 1000 for Go's `-short` capacities 0..19, 250 above, to keep the run short.)
     {
         const P: usize = 4;
-        const L: usize = 1000;
+        let l: usize = if cap < 20 { 1000 } else { 250 };
         let (tx, rx) = bounded::<usize>(cap);
         let senders: Vec<_> = (0..P)
             .map(|_| {
                 let tx = tx.clone();
-                thread::spawn(move || (0..L).for_each(|i| tx.send_blocking(i).unwrap()))
+                thread::spawn(move || (0..l).for_each(|i| tx.send_blocking(i).unwrap()))
             })
             .collect();
         let receivers: Vec<_> = (0..P)
@@ -159,7 +160,7 @@ fn test_chan_cap(cap: usize) {
                 let rx = rx.clone();
                 thread::spawn(move || {
                     let mut seen = HashMap::<usize, usize>::new();
-                    for _ in 0..L {
+                    for _ in 0..l {
                         *seen.entry(rx.recv_blocking().unwrap()).or_default() += 1;
                     }
                     seen
@@ -175,7 +176,7 @@ fn test_chan_cap(cap: usize) {
         for s in senders {
             s.join().unwrap();
         }
-        assert_eq!(total.len(), L, "chan[{cap}]: received wrong values");
+        assert_eq!(total.len(), l, "chan[{cap}]: received wrong values");
         assert!(
             total.values().all(|&n| n == P),
             "chan[{cap}]: a value not received {P} times"

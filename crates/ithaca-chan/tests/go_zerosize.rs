@@ -37,7 +37,14 @@ fn zerosize_buffered_values_are_counted() {
 #[test]
 fn zerosize_rendezvous_carries_values() {
     let (tx, rx) = bounded::<Empty>(0);
-    let t = thread::spawn(move || (0..100).map(|_| rx.recv_blocking().unwrap()).count());
+    let t = thread::spawn(move || {
+        let mut n = 0;
+        for _ in 0..100 {
+            assert_eq!(rx.recv_blocking(), Some(Empty));
+            n += 1;
+        }
+        n
+    });
     for _ in 0..100 {
         tx.send_blocking(Empty).unwrap();
     }

@@ -36,6 +36,13 @@ use ithaca_core::Waiter;
 
 use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
 
+/// Buffer slots allocated up front; larger buffers grow on demand.
+const PREALLOCATE: usize = 1024;
+
+/// The most bytes a channel buffer may hold: Go's `maxAlloc` on 64-bit (2^48). A larger
+/// `bounded(cap)` panics with Go's `makechan: size out of range` instead of aborting on OOM.
+pub(crate) const MAX_BUFFER_BYTES: usize = 1 << 48;
+
 /// How an entry's operation ended, as set by the peer that claimed it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Status {
@@ -136,8 +143,10 @@ fn is_other_waiting(entry_waiter: &Arc<Waiter>, me: Option<&Arc<Waiter>>) -> boo
 
 impl<T> Chan<T> {
     pub(crate) fn new(cap: Option<usize>) -> Self {
+        // The buffer grows up to `cap` on demand (then stays: the steady state allocates
+        // nothing), so a large capacity costs memory only when it is used.
         let buf = match cap {
-            Some(c) => VecDeque::with_capacity(c),
+            Some(c) => VecDeque::with_capacity(c.min(PREALLOCATE)),
             None => VecDeque::new(),
         };
         Chan {

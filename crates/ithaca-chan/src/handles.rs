@@ -25,8 +25,8 @@ use crate::wait::{self, RecvWait, SendWait};
 ///
 /// # Panics
 ///
-/// If `cap` values of `T` could not fit in memory (`cap * size_of::<T>() > isize::MAX`),
-/// with Go's message `makechan: size out of range`.
+/// If `cap` values of `T` would need more than 2^48 bytes (Go's `maxAlloc`), with Go's message
+/// `makechan: size out of range`. Zero-sized values have no limit.
 ///
 /// ```
 /// let (tx, rx) = ithaca_chan::bounded(2);
@@ -39,7 +39,7 @@ use crate::wait::{self, RecvWait, SendWait};
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let fits = cap
         .checked_mul(std::mem::size_of::<T>())
-        .is_some_and(|bytes| bytes <= isize::MAX as usize);
+        .is_some_and(|bytes| bytes <= crate::chan::MAX_BUFFER_BYTES);
     assert!(fits, "makechan: size out of range (capacity {cap})");
     new(Some(cap))
 }

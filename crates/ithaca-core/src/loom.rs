@@ -12,10 +12,14 @@ pub use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(loom)]
 pub use loom::thread::{current, park, Thread};
 
+#[cfg(all(not(loom), ithaca_sanitize))]
+pub use sanitize::{Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(loom))]
-pub use std::sync::{Arc, Mutex, MutexGuard};
+pub use std::sync::Arc;
+#[cfg(all(not(loom), not(ithaca_sanitize)))]
+pub use std::sync::{Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub use std::thread::{current, park, Thread};
 
@@ -36,5 +40,79 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     #[cfg(loom)]
     {
         m.lock().unwrap()
+    }
+}
+
+/// A lock made of instrumented atomics, used only by `scripts/sanitize.sh`
+/// (`--cfg ithaca_sanitize`): std cannot be rebuilt with ThreadSanitizer here (no rust-src),
+/// so its futex mutex is invisible to TSan and every access under a contended std lock would
+/// be reported as a race. A spin-then-yield lock on an `AtomicBool` is visible to it.
+#[cfg(all(not(loom), ithaca_sanitize))]
+mod sanitize {
+    use std::cell::UnsafeCell;
+    use std::ops::{Deref, DerefMut};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// See the module docs.
+    #[derive(Debug, Default)]
+    pub struct Mutex<T: ?Sized> {
+        locked: AtomicBool,
+        data: UnsafeCell<T>,
+    }
+
+    // SAFETY: the lock gives one thread at a time access to `data`, as std's Mutex does.
+    unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+    // SAFETY: as above: `&Mutex` only hands out `data` through an exclusive guard.
+    unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+    /// See the module docs.
+    #[derive(Debug)]
+    pub struct MutexGuard<'a, T: ?Sized> {
+        m: &'a Mutex<T>,
+    }
+
+    impl<T> Mutex<T> {
+        /// A new unlocked mutex.
+        pub const fn new(value: T) -> Self {
+            Mutex {
+                locked: AtomicBool::new(false),
+                data: UnsafeCell::new(value),
+            }
+        }
+    }
+
+    impl<T: ?Sized> Mutex<T> {
+        /// Locks, spinning then yielding; never poisoned.
+        pub fn lock(&self) -> std::sync::LockResult<MutexGuard<'_, T>> {
+            while self
+                .locked
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
+                std::thread::yield_now();
+            }
+            Ok(MutexGuard { m: self })
+        }
+    }
+
+    impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            // SAFETY: the guard exists only while this thread holds the lock.
+            unsafe { &*self.m.data.get() }
+        }
+    }
+
+    impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            // SAFETY: the guard exists only while this thread holds the lock, exclusively.
+            unsafe { &mut *self.m.data.get() }
+        }
+    }
+
+    impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+        fn drop(&mut self) {
+            self.m.locked.store(false, Ordering::Release);
+        }
     }
 }

@@ -24,7 +24,8 @@
 # * Miri is not available here (the miri component cannot be installed offline); loom covers
 #   the interleavings of the synchronisation structures instead (see docs/testing.md).
 #
-# Environment: SANITIZE_ROOT (workspace, default this repository), CARGO_TARGET_DIR (default
+# Environment: SANITIZE_CRATES (default: ithaca-core ithaca-chan ithaca-sync), SANITIZE_ROOT
+# (workspace, default this repository), CARGO_TARGET_DIR (default
 # target/sanitize), ITHACA_STRESS_N / ITHACA_CANCEL_N / PROPTEST_CASES /
 # ITHACA_MODEL_CONCURRENT_CASES (scaled down by default: sanitizers are 5-20x slower),
 # SANITIZE_TIMEOUT (seconds per cargo invocation).
@@ -74,11 +75,11 @@ run_sanitizer() {
         printf '%s\n' 'race:alloc::sync::Arc*drop' 'race:std::sync::mpmc::' 'race:test::' >"$supp"
         export TSAN_OPTIONS="suppressions=$supp:halt_on_error=0:second_deadlock_stack=1:history_size=4:report_signal_unsafe=0:exitcode=66"
     fi
-    for crate in ithaca-core ithaca-chan; do
+    for crate in ${SANITIZE_CRATES:-ithaca-core ithaca-chan ithaca-sync}; do
         local features=""
         # tokio's own scheduler state sits under std::sync::Mutex unless it uses parking_lot
         # (an instrumented crate): the same false positives as above, avoided the same way.
-        if [ "$san" = thread ] && [ "$crate" = ithaca-chan ]; then features="--features tokio/parking_lot"; fi
+        if [ "$san" = thread ] && [ "$crate" != ithaca-core ]; then features="--features tokio/parking_lot"; fi
         # shellcheck disable=SC2046
         if ! RUSTFLAGS="$flags" RUSTDOCFLAGS="$flags" timeout "$TIMEOUT" \
             cargo +nightly test --target "$TARGET" $features $(test_args "$crate" | tr '\n' ' ') -- --test-threads=2; then

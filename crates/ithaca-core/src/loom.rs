@@ -65,6 +65,10 @@ mod sanitize {
     // SAFETY: as above: `&Mutex` only hands out `data` through an exclusive guard.
     unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
+    // Like std's Mutex (which poisons instead): unwinding never leaves the lock held.
+    impl<T: ?Sized> std::panic::UnwindSafe for Mutex<T> {}
+    impl<T: ?Sized> std::panic::RefUnwindSafe for Mutex<T> {}
+
     /// See the module docs.
     #[derive(Debug)]
     pub struct MutexGuard<'a, T: ?Sized> {

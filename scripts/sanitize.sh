@@ -12,9 +12,9 @@
 # * TSAN cannot see synchronisation done inside the pre-built std: the contended path of
 #   `std::sync::Mutex` (futex), `Thread::park`, std's mpmc channel (used by libtest), and
 #   the `fence(Acquire)` in `Arc`'s drop. Every access under a contended std Mutex is then
-#   reported as a race. So the build passes `--cfg ithaca_sanitize`, under which
-#   ithaca-core's lock shim (src/loom.rs) must use a lock made of instrumented atomics; and
-#   the suppressions below name exactly the std internals that TSAN cannot see:
+#   reported as a race. ithaca's own internal lock (ithaca-core/src/lock.rs, a spin-then-
+#   yield lock on an atomic) is made of instrumented atomics, so TSAN sees the production
+#   lock itself; and the suppressions below name exactly the std internals that TSAN cannot see:
 #     race:alloc::sync::Arc*drop   Arc's refcount fence (a known TSAN/Rust false positive)
 #     race:std::sync::mpmc::       libtest's result channel
 #     race:test::                  libtest internals
@@ -60,13 +60,6 @@ run_sanitizer() {
     local san=$1
     echo "=== $san sanitizer ==="
     local flags="-Zsanitizer=$san -Cunsafe-allow-abi-mismatch=sanitizer -Cdebuginfo=1"
-    if [ "$san" = thread ]; then
-        flags="$flags --cfg ithaca_sanitize"
-        if ! grep -q ithaca_sanitize crates/ithaca-core/src/loom.rs; then
-            echo "WARNING: crates/ithaca-core/src/loom.rs has no cfg(ithaca_sanitize) lock;" \
-                "TSAN will report every access under a contended std Mutex (false positives)."
-        fi
-    fi
     if [ "$san" = address ]; then
         export ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=1:abort_on_error=0:halt_on_error=1:allocator_may_return_null=1"
     else

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod diag;
+pub mod lock;
 pub mod loom;
 pub mod rng;
 pub mod select;

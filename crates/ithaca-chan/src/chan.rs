@@ -84,8 +84,11 @@ pub(crate) struct Chan<T> {
     closed: AtomicBool,
     /// Mirrors `buf.len()` for lock-free `len()` (a snapshot, as Go's `len(ch)`).
     len: AtomicUsize,
-    /// Bumped (under the lock) by every change that may make an operation ready; read by
-    /// a select with a default to prove that no arm was ready at one instant.
+    /// Bumped (under the lock) by every change that may change whether an operation is
+    /// ready — a receive's (buffer empty or not, a sender waiting, closed) or a send's
+    /// (buffer full or not, a receiver waiting, closed) — and by nothing else, so the
+    /// steady state of a busy buffer skips the store. Read by a select with a default to
+    /// prove that no arm was ready at one instant (see `ithaca_core::select`).
     version: AtomicU64,
     pub(crate) senders: AtomicUsize,
     pub(crate) receivers: AtomicUsize,
@@ -111,9 +114,11 @@ impl Wakes {
     pub(crate) fn wake(self) {
         if let Some(w) = self.one {
             w.wake();
-        }
-        for w in self.more {
-            w.wake();
+            if !self.more.is_empty() {
+                for w in self.more {
+                    w.wake();
+                }
+            }
         }
     }
 }
@@ -251,13 +256,18 @@ impl<T> Chan<T> {
         wakes: &mut Wakes,
     ) -> Recv<T> {
         if let Some(v) = st.buf.pop_front() {
+            // Readiness changed only if the buffer became empty or stopped being full.
+            let mut changed = st.buf.is_empty() || self.cap == Some(st.buf.len() + 1);
             if self.has_room(st) {
                 if let Some(moved) = Self::claim_sender(st, me, wakes) {
                     st.buf.push_back(moved);
+                    changed = true;
                 }
             }
             self.sync_len(st);
-            self.bump();
+            if changed {
+                self.bump();
+            }
             return Recv::Value(v);
         }
         if let Some(v) = Self::claim_sender(st, me, wakes) {
@@ -292,7 +302,10 @@ impl<T> Chan<T> {
         if self.has_room(st) {
             st.buf.push_back(value);
             self.sync_len(st);
-            self.bump();
+            // Readiness changed only if the buffer stopped being empty or became full.
+            if st.buf.len() == 1 || self.cap == Some(st.buf.len()) {
+                self.bump();
+            }
             Ok(())
         } else {
             Err(SendFail::Full(value))

@@ -5,7 +5,10 @@
 //!
 //! `#[ithaca::test]` runs this check automatically after every test body (opt out with
 //! `#[ithaca::test(leaks = "allow")]`); elsewhere, take a `runtime::Baseline` and call
-//! `runtime::verify_none_leaked`.
+//! `runtime::verify_none_leaked`. A root that returns while goroutines it started are still
+//! blocked can report them too: `#[ithaca::main]` prints them by default, `block_on` when
+//! asked (`runtime::LeakPolicy`, `ITHACA_LEAKS=log`), and `runtime::run_reporting_leaks`
+//! returns them (last part below).
 //!
 //! `cargo run --example leak`
 
@@ -42,5 +45,12 @@ fn main() {
             Ok(()) => println!("no goroutine leaked"),
             Err(leaked) => println!("leak: {leaked}"),
         }
+    }
+    println!("--- the bug again, reported when the root returns ---");
+    let (got, leaks) = runtime::run_reporting_leaks(first_answer(false));
+    println!("got {got:?}");
+    match leaks {
+        Ok(()) => println!("no goroutine leaked"),
+        Err(leaked) => println!("leak: {leaked}"),
     }
 }

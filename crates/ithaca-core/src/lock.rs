@@ -33,6 +33,7 @@ use std::ops::{Deref, DerefMut};
 use crate::loom::{AtomicBool, Ordering};
 
 /// Spins up to `2^SPIN_STEPS - 1` pause instructions in total before yielding.
+#[cfg(not(loom))]
 const SPIN_STEPS: u32 = 6;
 
 /// A short-hold lock (see the module docs). `ithaca_core::loom::Mutex` is this type outside

@@ -22,7 +22,9 @@
 //! deadlock!"; by default the test or `main` panics with the report). `#[ithaca::test]`
 //! expands to `runtime::__block_on_test("name", check_leaks, ...)` instead: after the body
 //! returns, the test fails if goroutines it spawned (transitively) are still alive after a
-//! grace period of 1 s (Go's `goleak`), printing their dump.
+//! grace period of 1 s (Go's `goleak`), printing their dump. `#[ithaca::main]` reports, by
+//! default on stderr, the goroutines it spawned that are still durably blocked on ithaca
+//! primitives when `main` returns (`runtime::LeakPolicy`; `ITHACA_LEAKS=off|log|panic`).
 //!
 //! Arguments (comma-separated):
 //!

@@ -9,6 +9,12 @@
 //! * `noted_poll_100k`: one goroutine returning `Pending` 100,000 times after a
 //!   `diag::note_wait` (the cost of recording a blocked state).
 //! * `observe`: `diag::observe` alone, with the `Arc` clone it needs per poll.
+//! * `diag_cost/spawn_join_100k`: as `spawn_join_1M`, 100,000 tasks (short, for
+//!   `scripts/diag-cost.sh`, which runs this group with and without the `diagnostics` feature).
+//! * `diag_cost/pingpong_10k`: 10,000 round trips between two goroutines over two unbuffered
+//!   ithaca channels: every message is a block and a wake on each side. The `tokio` variant
+//!   runs the same code (same ithaca channels) in raw tokio tasks: the floor without any
+//!   goroutine wrapper.
 //!
 //! Roots always run as spawned tasks (ithaca: `block_on` does that; tokio: we spawn the root)
 //! so both sides run on workers.
@@ -30,6 +36,8 @@ use ithaca_rt::runtime::{Builder, Runtime};
 
 const N: u64 = 1_000_000;
 const POLLS: u64 = 100_000;
+const SMALL_N: u64 = 100_000;
+const ROUND_TRIPS: u64 = 10_000;
 
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -181,6 +189,98 @@ fn big(c: &mut Criterion) {
     g.finish();
 }
 
+async fn spawn_join_small_ithaca() -> u64 {
+    let hs: Vec<_> = (0..SMALL_N).map(|i| go!(async move { i })).collect();
+    let mut sum = 0;
+    for h in hs {
+        sum += h.await.unwrap();
+    }
+    sum
+}
+
+async fn spawn_join_small_tokio() -> u64 {
+    let hs: Vec<_> = (0..SMALL_N)
+        .map(|i| tokio::spawn(async move { i }))
+        .collect();
+    let mut sum = 0;
+    for h in hs {
+        sum += h.await.unwrap();
+    }
+    sum
+}
+
+/// The echoing side of the ping-pong: returns how many messages it echoed.
+async fn echo(rx: ithaca_chan::Receiver<u64>, tx: ithaca_chan::Sender<u64>) -> u64 {
+    let mut n = 0;
+    while let Some(v) = rx.recv().await {
+        tx.send(v + 1).await.unwrap();
+        n += 1;
+    }
+    n
+}
+
+/// `ROUND_TRIPS` ping-pongs with an echoing task that `spawn` starts at once (it returns a
+/// future for the task's result); returns the echo count.
+async fn pingpong<H>(spawn: impl FnOnce(BoxFut) -> H) -> u64
+where
+    H: Future<Output = u64>,
+{
+    let (ping_tx, ping_rx) = ithaca_chan::bounded::<u64>(0);
+    let (pong_tx, pong_rx) = ithaca_chan::bounded::<u64>(0);
+    let echoer = spawn(Box::pin(echo(ping_rx, pong_tx)));
+    for i in 0..ROUND_TRIPS {
+        ping_tx.send(i).await.unwrap();
+        assert_eq!(pong_rx.recv().await, Some(i + 1));
+    }
+    drop(ping_tx);
+    echoer.await
+}
+
+async fn pingpong_ithaca() -> u64 {
+    pingpong(|f| {
+        let h = go!(f);
+        async move { h.await.unwrap() }
+    })
+    .await
+}
+
+async fn pingpong_tokio() -> u64 {
+    pingpong(|f| {
+        let h = tokio::spawn(f);
+        async move { h.await.unwrap() }
+    })
+    .await
+}
+
+/// The group `scripts/diag-cost.sh` compares across builds with and without `diagnostics`.
+fn diag_cost(c: &mut Criterion) {
+    let irt = ithaca_rt();
+    let trt = tokio_rt();
+    let mut g = c.benchmark_group("diag_cost");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    g.bench_function("spawn_join_100k/ithaca", |b| {
+        b.iter(|| {
+            let sum = irt.block_on(spawn_join_small_ithaca());
+            assert_eq!(sum, SMALL_N * (SMALL_N - 1) / 2)
+        })
+    });
+    g.bench_function("spawn_join_100k/tokio", |b| {
+        b.iter(|| {
+            let sum = tokio_root(&trt, spawn_join_small_tokio());
+            assert_eq!(sum, SMALL_N * (SMALL_N - 1) / 2)
+        })
+    });
+    g.bench_function("pingpong_10k/ithaca", |b| {
+        b.iter(|| assert_eq!(irt.block_on(pingpong_ithaca()), ROUND_TRIPS))
+    });
+    g.bench_function("pingpong_10k/tokio", |b| {
+        b.iter(|| assert_eq!(tokio_root(&trt, pingpong_tokio()), ROUND_TRIPS))
+    });
+    g.finish();
+}
+
 struct Sink;
 impl WaitObserver for Sink {
     fn on_wait(&self, note: WaitNote) {
@@ -216,5 +316,5 @@ fn micro(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, big, micro);
+criterion_group!(benches, big, micro, diag_cost);
 criterion_main!(benches);

@@ -20,8 +20,8 @@ use crate::dump::Dump;
 use crate::record::BLOCKED;
 use crate::runtime::snapshot;
 use crate::sync::lock;
-use crate::task::REGISTRY;
 use crate::threads;
+use crate::tracking;
 
 /// What happens when the deadlock detector proves that a root goroutine can never finish.
 ///
@@ -133,14 +133,19 @@ impl DeadlockPolicy {
 ///   accepting connections): it could send later. Go's detector behaves the same way for
 ///   timers and network waits.
 /// * On systems other than Linux (threads cannot be listed).
+/// * When the crate is built without the `diagnostics` feature: there is no registry to
+///   prove anything with, so the detector never starts (`run_detecting` then simply waits).
 /// * Partial deadlocks — a few goroutines stuck on each other while others keep running — are
 ///   not reported: proving that nobody else holds a handle to the channel they wait on would
 ///   need reachability information Rust does not have. Go does not report them either. What
 ///   ithaca adds instead: channels close when their last sender (or receiver) is dropped, so a
 ///   receiver whose senders are all gone is woken with `None` rather than stuck; the leak
 ///   check of `#[ithaca::test]` ([`verify_none_leaked`](crate::runtime::verify_none_leaked))
-///   catches goroutines a test left blocked; and [`dump`](crate::runtime::dump) /
-///   SIGQUIT show any goroutine blocked for minutes.
+///   catches goroutines a test left blocked; a root that *returns* while goroutines it
+///   started are still durably blocked reports them per its
+///   [`LeakPolicy`](crate::runtime::LeakPolicy) (logged by default for `#[ithaca::main]`,
+///   [`run_reporting_leaks`](crate::runtime::run_reporting_leaks) returns them); and
+///   [`dump`](crate::runtime::dump) / SIGQUIT show any goroutine blocked for minutes.
 /// * One case the inventory cannot see: tokio's own blocking pool running a raw
 ///   `tokio::task::spawn_blocking` closure (or a `tokio::fs` call) that nobody awaits. Await
 ///   it (the awaiting goroutine is then `Waiting`) or use [`spawn_blocking`](crate::spawn_blocking),
@@ -283,6 +288,12 @@ pub(crate) struct WatchGuard(Arc<Watch>);
 
 /// Registers the calling thread as waiting for the root goroutine `bubble`.
 pub(crate) fn watch(bubble: u64, policy: DeadlockPolicy) -> WatchGuard {
+    // Without the registry there is nothing to prove a deadlock with.
+    let policy = if tracking::ENABLED {
+        policy
+    } else {
+        DeadlockPolicy::Off
+    };
     let w = Arc::new(Watch {
         bubble,
         tid: threads::tid(),
@@ -377,7 +388,7 @@ fn check(watches: &[Arc<Watch>]) -> Option<Fingerprint> {
     }
     // 1. every goroutine durably blocked.
     let mut fp = Fingerprint::default();
-    let all = REGISTRY.for_each(|r| {
+    let all = tracking::for_each(|r| {
         if r.state.load(crate::sync::Ordering::Acquire) != BLOCKED {
             return false;
         }

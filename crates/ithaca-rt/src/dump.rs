@@ -50,7 +50,8 @@ pub struct Dump {
     taken: Instant,
 }
 
-/// Takes a [`Dump`] of every live goroutine, on all ithaca runtimes.
+/// Takes a [`Dump`] of every live goroutine, on all ithaca runtimes. Empty (no goroutines)
+/// when the crate is built without the `diagnostics` feature.
 ///
 /// Cost: one pass over the registry (each shard locked briefly) plus one allocation per
 /// named goroutine. For 100,000 goroutines (release build, `benches/diagnostics.rs`): about

@@ -9,6 +9,9 @@
 //! in parallel do not see each other's goroutines; opt out with
 //! `#[ithaca::test(leaks = "allow")]`.
 //!
+//! Roots outside tests (`block_on`, `run`, `#[ithaca::main]`) can report the same way when
+//! they return: see [`LeakPolicy`] and [`run_reporting_leaks`].
+//!
 //! # Invariants
 //!
 //! * Only goroutines are checked: plain threads are not ithaca's to track.
@@ -20,7 +23,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::dump::Dump;
-use crate::runtime::{snapshot, GoroutineInfo};
+use crate::runtime::{snapshot, GoroutineInfo, GoroutineState};
 use crate::task;
 
 type Filter = Box<dyn Fn(&GoroutineInfo) -> bool + Send + Sync>;
@@ -153,6 +156,9 @@ impl std::error::Error for Leaked {}
 /// ignored by it), after retrying with a backoff (1 ms doubling to 100 ms) for up to the
 /// baseline's timeout.
 ///
+/// Without the `diagnostics` feature no goroutine is registered, so this always returns
+/// `Ok` (and so does the check of `#[ithaca::test]`).
+///
 /// # Errors
 ///
 /// [`Leaked`] with the dump of the goroutines still alive at the end.
@@ -214,4 +220,175 @@ pub(crate) fn check_test(test: &str, bubble: u64) {
             l.dump
         );
     }
+}
+
+/// What a root goroutine ([`block_on`](crate::block_on), [`run`](crate::run),
+/// `#[ithaca::main]`, [`Runtime::block_on`](crate::runtime::Runtime::block_on)...) does when
+/// it *returns* while goroutines of its bubble (those it spawned, transitively) are still
+/// durably blocked on ithaca primitives — goroutines nobody will ever wake, since the code
+/// that should have talked to them is done: Go's `goleak` semantics, applied to a program's
+/// roots. (A deadlock *before* the root returns is the detector's business:
+/// [`Deadlock`](crate::runtime::Deadlock).)
+///
+/// When the policy is not `Off`, the thread that waited for the root waits a little longer,
+/// at most [`ROOT_LEAK_GRACE`]: it returns at once when the bubble is empty, and reports once
+/// every goroutine left in it has stayed durably blocked, without being polled, for 50 ms (or
+/// at the end of the grace period: then only the durably blocked ones). Goroutines that are
+/// running, sleeping or waiting on I/O or timers are never reported (they may still finish).
+/// The report is the dump of the leaked goroutines: their id, name, the line where each one
+/// waits and where it was spawned.
+///
+/// Default: `Log` for `#[ithaca::main]`, `Off` for every other root; set per runtime with
+/// [`Builder::leak_policy`](crate::runtime::Builder::leak_policy) (then it applies to every
+/// root of that runtime), or with the `ITHACA_LEAKS` environment variable (`off`, `log`,
+/// `panic`), which every runtime built without an explicit policy reads, the default runtime
+/// included. `#[ithaca::test]` has its own, stricter check (any
+/// goroutine of the bubble alive 1 s after the body). Without the `diagnostics` feature no
+/// goroutine is registered and nothing is ever reported.
+///
+/// ```
+/// use ithaca_rt::runtime::{Builder, LeakPolicy};
+/// let rt = Builder::new().leak_policy(LeakPolicy::Panic).build().unwrap();
+/// let r = std::panic::catch_unwind(|| {
+///     rt.block_on(async {
+///         let (tx, rx) = ithaca_chan::bounded::<i32>(0);
+///         ithaca_rt::Goroutine::new().name("orphan").spawn(async move { tx.send(1).await });
+///         std::mem::forget(rx); // a receiver that never receives
+///     })
+/// });
+/// let msg = *r.unwrap_err().downcast::<String>().unwrap();
+/// assert!(msg.contains("name: orphan"), "{msg}");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LeakPolicy {
+    /// Do not look (the default, except for `#[ithaca::main]`).
+    Off,
+    /// Print the report to stderr; the root's value is returned as usual (the default for
+    /// `#[ithaca::main]`).
+    Log,
+    /// Panic the thread that waited for the root with the report (the root's value is lost).
+    Panic,
+}
+
+impl LeakPolicy {
+    /// Parses `off` / `log` / `panic` (the `ITHACA_LEAKS` values).
+    pub(crate) fn from_env() -> Result<Option<LeakPolicy>, String> {
+        match std::env::var("ITHACA_LEAKS") {
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "off" | "0" | "false" => Ok(Some(LeakPolicy::Off)),
+                "log" => Ok(Some(LeakPolicy::Log)),
+                "panic" => Ok(Some(LeakPolicy::Panic)),
+                _ => Err(format!(
+                    "ITHACA_LEAKS must be one of off, log, panic; got {v:?}"
+                )),
+            },
+            Err(e) => Err(format!("ITHACA_LEAKS is not valid unicode: {e}")),
+        }
+    }
+}
+
+/// How long a returning root waits at most for its bubble to empty before reporting the
+/// goroutines still durably blocked in it (see [`LeakPolicy`]).
+pub const ROOT_LEAK_GRACE: Duration = Duration::from_millis(200);
+
+/// How long the goroutines left in a bubble must stay durably blocked, unpolled, to be
+/// reported before the end of the grace period.
+const ROOT_LEAK_STABLE: Duration = Duration::from_millis(50);
+
+/// The goroutines of `bubble` still durably blocked after its root returned (see
+/// [`LeakPolicy`] for the waiting rule).
+pub(crate) fn root_leaks(bubble: u64) -> Result<(), Leaked> {
+    let start = Instant::now();
+    let deadline = start + ROOT_LEAK_GRACE;
+    let mut backoff = Duration::from_millis(1);
+    // (ids and polls of the bubble, when it was first seen all durably blocked like that)
+    let mut stable: Option<(Vec<(u64, u64)>, Instant)> = None;
+    loop {
+        let alive: Vec<GoroutineInfo> = snapshot()
+            .into_iter()
+            .filter(|g| g.bubble == Some(bubble))
+            .collect();
+        if alive.is_empty() {
+            return Ok(());
+        }
+        let stuck =
+            |g: &GoroutineInfo| matches!(g.state, GoroutineState::Blocked { durable: true, .. });
+        let now = Instant::now();
+        if alive.iter().all(stuck) {
+            let key: Vec<(u64, u64)> = alive.iter().map(|g| (g.id, g.polls)).collect();
+            match &stable {
+                Some((k, since)) if *k == key => {
+                    if now.duration_since(*since) >= ROOT_LEAK_STABLE {
+                        return Err(Leaked {
+                            dump: Dump::of_some(alive),
+                        });
+                    }
+                }
+                _ => stable = Some((key, now)),
+            }
+        } else {
+            stable = None;
+        }
+        if now >= deadline {
+            let found: Vec<GoroutineInfo> = alive.into_iter().filter(|g| stuck(g)).collect();
+            if found.is_empty() {
+                return Ok(());
+            }
+            return Err(Leaked {
+                dump: Dump::of_some(found),
+            });
+        }
+        std::thread::sleep(backoff.min(deadline - now));
+        backoff = (backoff * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// The report a returning root prints or panics with.
+pub(crate) fn root_report(root: &str, leaked: &Leaked) -> String {
+    format!(
+        "ithaca: goroutine leak: {root} returned, but {} goroutine(s) it started are still \
+         blocked (set ITHACA_LEAKS=off or Builder::leak_policy to silence):\n\n{}",
+        leaked.dump.len(),
+        leaked.dump
+    )
+}
+
+/// Runs `fut` as a root goroutine on the current runtime like [`block_on`](crate::block_on),
+/// then returns its output together with the leak report of its bubble: `Err` with the
+/// goroutines it started that are still durably blocked once it returned (see
+/// [`LeakPolicy`] for how long it waits and what counts). Whatever the runtime's
+/// `LeakPolicy`, nothing is printed.
+///
+/// # Blocking
+///
+/// Parks the calling thread until the root finishes, then at most [`ROOT_LEAK_GRACE`].
+///
+/// # Panics
+///
+/// If called from inside an async goroutine; re-raises the root goroutine's panic; on a
+/// proven deadlock (as `block_on`).
+///
+/// ```
+/// let (n, leaks) = ithaca_rt::runtime::run_reporting_leaks(async {
+///     let (tx, rx) = ithaca_chan::bounded::<i32>(0);
+///     ithaca_rt::go!(async move { tx.send(1).await }); // nobody receives
+///     Box::leak(Box::new(rx)); // a receiver that stays alive, unread
+///     7
+/// });
+/// assert_eq!(n, 7);
+/// let leaked = leaks.unwrap_err();
+/// assert!(matches!(
+///     leaked.goroutines()[0].state,
+///     ithaca_rt::runtime::GoroutineState::Blocked { op: "chan send", .. }
+/// ));
+/// ```
+#[track_caller]
+pub fn run_reporting_leaks<F>(fut: F) -> (F::Output, Result<(), Leaked>)
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    crate::runtime::Handle::current().root_with_leaks(std::panic::Location::caller(), fut)
 }

@@ -91,7 +91,10 @@
 //!   (and when the detector stays silent) are on [`runtime::Deadlock`].
 //! * **Leak checks**: `#[ithaca::test]` fails a test whose goroutines outlive its body
 //!   (goleak semantics; `#[ithaca::test(leaks = "allow")]` opts out);
-//!   [`runtime::verify_none_leaked`] does the same check anywhere.
+//!   [`runtime::verify_none_leaked`] does the same check anywhere. When a root returns
+//!   while goroutines it started are still durably blocked, `#[ithaca::main]` prints them
+//!   (and `block_on` can, or panic: [`runtime::LeakPolicy`], `ITHACA_LEAKS`);
+//!   [`runtime::run_reporting_leaks`] returns them.
 //! * **Tracing**: with the `tracing` cargo feature, every goroutine runs inside a `tracing`
 //!   span `goroutine{id, name, spawned_at}` (target `ithaca::goroutine`).
 //!
@@ -109,20 +112,39 @@
 //! assert!(report.contains("[chan receive]:"));
 //! ```
 //!
-//! ## Costs
+//! ## Costs, and the `diagnostics` feature
 //!
 //! A goroutine costs one tokio task plus one registry record (one allocation, one uncontended
 //! shard lock at spawn and at exit); each poll adds a few relaxed stores, a thread-local swap
 //! and the `diag::observe` hook. `benches/goroutines.rs` measures it against raw tokio. The
 //! deadlock detector is one thread, parked while no root goroutine runs, otherwise waking
 //! every 20 ms for a registry pass that stops at the first goroutine not durably blocked.
+//!
+//! The registry and the per-poll wait observation are the cargo feature `diagnostics`, on by
+//! default. Without it (`default-features = false`) a goroutine is a tokio task plus a small
+//! record that is never registered (id, name, spawn site: [`JoinHandle`] and [`JoinError`]
+//! keep them, and panics are still reported with them), and a poll is the user's poll inside
+//! `catch_unwind`. Everything still compiles, but:
+//!
+//! * [`runtime::num_goroutines`] still counts (a sharded counter);
+//! * [`runtime::snapshot`], [`runtime::dump`] and SIGQUIT dumps are empty, and
+//!   [`runtime::summary`] counts nothing but blocked threads;
+//! * the deadlock detector is disabled (a deadlocked `block_on` hangs, as a tokio program
+//!   would);
+//! * leak checks ([`runtime::verify_none_leaked`], `#[ithaca::test]`) pass trivially.
+//!
+//! `scripts/diag-cost.sh` measures what the feature costs (spawn + join, and a block/wake
+//! round trip between two goroutines).
 
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 mod clock;
 mod record;
+#[cfg(any(loom, feature = "diagnostics"))]
 mod registry;
 mod sync;
+#[cfg(not(loom))]
+mod tracking;
 
 #[cfg(not(loom))]
 mod deadlock;

@@ -30,6 +30,7 @@ pub(crate) const RUNNING: u8 = 1;
 /// Pending after an ithaca primitive reported a wait (the note says on what).
 pub(crate) const BLOCKED: u8 = 2;
 /// Pending without a note: I/O, a foreign timer or future.
+#[cfg_attr(not(any(loom, feature = "diagnostics")), allow(dead_code))] // `tracking` uses it
 pub(crate) const WAITING: u8 = 3;
 /// Finished; about to leave the registry.
 pub(crate) const DONE: u8 = 4;
@@ -82,6 +83,8 @@ pub struct Record {
     pub(crate) policy: u8,
     /// Where the registry keeps this record (`Slot::pack`), written once right after
     /// insertion, before the goroutine can run.
+    #[cfg_attr(not(any(loom, feature = "diagnostics")), allow(dead_code))]
+    // `tracking` uses it
     pub(crate) slot: AtomicU64,
 }
 
@@ -116,6 +119,7 @@ impl Record {
     }
 
     /// Called by the polling thread at the start of each poll.
+    #[cfg_attr(not(any(loom, feature = "diagnostics")), allow(dead_code))] // `tracking` uses it
     #[inline]
     pub fn begin_poll(&self) {
         self.state.store(RUNNING, Ordering::Relaxed);
@@ -125,6 +129,7 @@ impl Record {
     }
 
     /// Called by the polling thread when the poll returned `Pending`.
+    #[cfg_attr(not(any(loom, feature = "diagnostics")), allow(dead_code))] // `tracking` uses it
     #[inline]
     pub fn end_poll_pending(&self) {
         let next = if self.state.load(Ordering::Relaxed) == NOTED {

@@ -72,14 +72,17 @@ use std::time::{Duration, Instant};
 use crate::join::JoinHandle;
 use crate::record::{Record, BLOCKED, DONE, NOTED, RUNNABLE, RUNNING};
 use crate::sync::Ordering;
-use crate::task::{self, Registration, Task, REGISTRY};
+use crate::task::{self, Registration, Task};
+use crate::tracking;
 
 pub use crate::deadlock::{
     assume_test_harness, deadlock_check_interval, set_deadlock_check_interval, Deadlock,
     DeadlockPolicy,
 };
 pub use crate::dump::{dump, Dump};
-pub use crate::leak::{verify_none_leaked, Baseline, Leaked};
+pub use crate::leak::{
+    run_reporting_leaks, verify_none_leaked, Baseline, LeakPolicy, Leaked, ROOT_LEAK_GRACE,
+};
 pub use crate::sigquit::{install_sigquit_dump, install_sigquit_handler};
 
 /// What happens when a goroutine panics.
@@ -132,6 +135,7 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     panic_policy: PanicPolicy,
     deadlock_policy: Option<DeadlockPolicy>,
+    leak_policy: Option<LeakPolicy>,
     dump_on_sigquit: bool,
 }
 
@@ -176,6 +180,7 @@ impl Builder {
             thread_stack_size: None,
             panic_policy: PanicPolicy::Propagate,
             deadlock_policy: None,
+            leak_policy: None,
             dump_on_sigquit: false,
         }
     }
@@ -269,6 +274,21 @@ impl Builder {
         self
     }
 
+    /// What this runtime's roots (`block_on`, `#[ithaca::main]`...) do when they return while
+    /// goroutines they started are still durably blocked (see [`LeakPolicy`]). Default: the
+    /// `ITHACA_LEAKS` environment variable, else `Log` for `#[ithaca::main]` and `Off` for
+    /// the other roots.
+    ///
+    /// ```
+    /// use ithaca_rt::runtime::{Builder, LeakPolicy};
+    /// let rt = Builder::new().leak_policy(LeakPolicy::Log).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 2 }), 2); // nothing left behind: nothing printed
+    /// ```
+    pub fn leak_policy(&mut self, policy: LeakPolicy) -> &mut Self {
+        self.leak_policy = Some(policy);
+        self
+    }
+
     /// Whether building the runtime also installs the `SIGQUIT` goroutine dump
     /// ([`install_sigquit_dump`]); default `false`. Installation failures (non-Linux) make
     /// [`build`](Builder::build) fail.
@@ -288,7 +308,8 @@ impl Builder {
     ///
     /// If `ITHACA_MAXPROCS` is set but not a positive integer (and no
     /// [`worker_threads`](Builder::worker_threads) was given), if `ITHACA_DEADLOCK` is set
-    /// but invalid (and no [`deadlock_policy`](Builder::deadlock_policy) was given), if the
+    /// but invalid (and no [`deadlock_policy`](Builder::deadlock_policy) was given), likewise
+    /// for `ITHACA_LEAKS` and [`leak_policy`](Builder::leak_policy), if the
     /// SIGQUIT dump was asked for and cannot be installed, or if tokio cannot start.
     ///
     /// ```
@@ -309,6 +330,11 @@ impl Builder {
                 .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?
                 .unwrap_or_default(),
         };
+        let leaks = match self.leak_policy {
+            Some(p) => Some(p),
+            None => LeakPolicy::from_env()
+                .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?,
+        };
         if self.dump_on_sigquit {
             install_sigquit_dump()?;
         }
@@ -316,6 +342,7 @@ impl Builder {
             tokio: OnceLock::new(),
             policy: self.panic_policy,
             deadlock,
+            leaks,
         });
         let on_start = Arc::downgrade(&shared);
         let mut b = tokio::runtime::Builder::new_multi_thread();
@@ -395,6 +422,8 @@ struct Shared {
     tokio: OnceLock<tokio::runtime::Handle>,
     policy: PanicPolicy,
     deadlock: DeadlockPolicy,
+    /// `None`: each kind of root's default (see [`LeakPolicy`]).
+    leaks: Option<LeakPolicy>,
 }
 
 /// Every ithaca runtime built, with a liveness token dropped with its [`Runtime`] (for the
@@ -733,9 +762,61 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let policy = self.shared.deadlock;
-        match self.root_inner(name, location, fut, policy).0 {
+        self.block_on_with(name, location, fut, LeakPolicy::Off)
+    }
+
+    /// `block_on_inner` with `default_leaks` as the leak policy unless the runtime sets one.
+    #[track_caller]
+    pub(crate) fn block_on_with<F>(
+        &self,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+        fut: F,
+        default_leaks: LeakPolicy,
+    ) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let leaks = self.shared.leaks.unwrap_or(default_leaks);
+        let label = (leaks != LeakPolicy::Off).then(|| name.clone());
+        let (res, root) = self.root_inner(name, location, fut, self.shared.deadlock);
+        let v = match res {
             Ok(v) => v,
+            Err(d) => panic!("{d}"),
+        };
+        if let Some(label) = label {
+            if let Err(leaked) = crate::leak::root_leaks(root) {
+                let who = match label {
+                    Some(n) => format!("root goroutine {root} {n:?}"),
+                    None => format!("root goroutine {root}"),
+                };
+                let msg = crate::leak::root_report(&who, &leaked);
+                match leaks {
+                    LeakPolicy::Panic => panic!("{msg}"),
+                    LeakPolicy::Log => eprintln!("{msg}"),
+                    LeakPolicy::Off => {}
+                }
+            }
+        }
+        v
+    }
+
+    /// Runs `fut` as a root, then returns the leak report of its bubble (see
+    /// [`run_reporting_leaks`]).
+    #[track_caller]
+    pub(crate) fn root_with_leaks<F>(
+        &self,
+        location: &'static Location<'static>,
+        fut: F,
+    ) -> (F::Output, Result<(), Leaked>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (res, root) = self.root_inner(None, location, fut, self.shared.deadlock);
+        match res {
+            Ok(v) => (v, crate::leak::root_leaks(root)),
             Err(d) => panic!("{d}"),
         }
     }
@@ -863,8 +944,9 @@ where
         .0
 }
 
-/// Runs `fut` as a goroutine named `name` on the current runtime and blocks until it finishes.
-/// What `#[ithaca::main]` and `#[ithaca::test]` expand to; not a public API.
+/// Runs `fut` as a goroutine named `name` on the current runtime and blocks until it finishes,
+/// then applies the runtime's [`LeakPolicy`] (default `Log`). What `#[ithaca::main]` expands
+/// to; not a public API.
 #[doc(hidden)]
 #[track_caller]
 pub fn __block_on_root<R, F>(name: &'static str, fut: F) -> R
@@ -873,7 +955,7 @@ where
     R: Send + 'static,
 {
     let location = Location::caller();
-    with_current(|h| h.clone()).block_on_inner(Some(name.into()), location, fut)
+    with_current(|h| h.clone()).block_on_with(Some(name.into()), location, fut, LeakPolicy::Log)
 }
 
 /// What `#[ithaca::test]` expands to; not a public API. Runs the test body as a root
@@ -915,7 +997,8 @@ pub fn max_procs() -> usize {
 
 /// The number of live goroutines, on all ithaca runtimes, the root goroutine of
 /// [`block_on`](crate::block_on) and blocking goroutines included (Go's
-/// `runtime.NumGoroutine`). Exact when no goroutine is being spawned or finishing.
+/// `runtime.NumGoroutine`). Exact when no goroutine is being spawned or finishing. Kept (as a
+/// sharded counter) without the `diagnostics` feature too.
 ///
 /// ```
 /// # ithaca_rt::block_on(async {
@@ -923,7 +1006,7 @@ pub fn max_procs() -> usize {
 /// # });
 /// ```
 pub fn num_goroutines() -> usize {
-    REGISTRY.len()
+    tracking::len()
 }
 
 /// Async or blocking goroutine.
@@ -1054,6 +1137,8 @@ impl GoroutineInfo {
 /// Every live goroutine, sorted by id. Takes each registry shard's lock briefly; goroutines
 /// keep running meanwhile, so the states are a near-instant, not an atomic, picture.
 ///
+/// Empty when the crate is built without the `diagnostics` feature (no registry).
+///
 /// ```
 /// # ithaca_rt::block_on(async {
 /// let h = ithaca_rt::Goroutine::new().name("x").spawn(std::future::pending::<()>());
@@ -1061,8 +1146,7 @@ impl GoroutineInfo {
 /// # });
 /// ```
 pub fn snapshot() -> Vec<GoroutineInfo> {
-    let mut v: Vec<GoroutineInfo> = REGISTRY
-        .records()
+    let mut v: Vec<GoroutineInfo> = tracking::records()
         .iter()
         .map(|r| GoroutineInfo::of(r))
         .collect();
@@ -1098,7 +1182,8 @@ pub struct Summary {
     pub blocked_threads: usize,
 }
 
-/// Counts goroutines by state (see [`Summary`]).
+/// Counts goroutines by state (see [`Summary`]). Without the `diagnostics` feature, only
+/// `blocked_threads` is counted (use [`num_goroutines`] for the number of goroutines).
 ///
 /// ```
 /// # ithaca_rt::block_on(async {
@@ -1110,7 +1195,7 @@ pub fn summary() -> Summary {
         blocked_threads: ithaca_core::diag::blocked_threads(),
         ..Summary::default()
     };
-    for g in REGISTRY.records().iter().map(|r| GoroutineInfo::of(r)) {
+    for g in tracking::records().iter().map(|r| GoroutineInfo::of(r)) {
         s.goroutines += 1;
         match g.state {
             GoroutineState::Runnable => s.runnable += 1,

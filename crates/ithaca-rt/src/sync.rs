@@ -8,8 +8,10 @@ pub(crate) use loom::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 
 #[cfg(not(loom))]
+#[cfg_attr(not(feature = "diagnostics"), allow(unused_imports))] // the registry's
 pub(crate) use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(loom))]
+#[cfg_attr(not(feature = "diagnostics"), allow(unused_imports))] // the registry's
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Locks `m`, ignoring poisoning: no code that can panic runs while these locks are held, so

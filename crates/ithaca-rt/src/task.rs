@@ -7,7 +7,8 @@
 //!   once: right after it finishes (before its output is stored, so a joiner never sees a
 //!   finished goroutine still counted) or, if tokio drops it unfinished (runtime shutdown),
 //!   when the wrapper is dropped.
-//! * Each poll runs inside `diag::observe(record, ..)` and `catch_unwind`; a panic never
+//! * Each poll runs inside `catch_unwind` (and, with the `diagnostics` feature, inside
+//!   `diag::observe(record, ..)`: see `tracking`); a panic never
 //!   escapes into tokio, so it is reported according to the runtime's [`PanicPolicy`] even if
 //!   nobody holds the JoinHandle.
 //! * The thread-local "current goroutine" is set for the duration of a poll (or of a blocking
@@ -18,28 +19,18 @@ use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering as StdOrdering};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use ithaca_core::diag::{self, WaitObserver};
 use pin_project_lite::pin_project;
 
 use crate::record::{self, Record, RUNNING};
-use crate::registry::{Registry, Slot};
 use crate::runtime::PanicPolicy;
 use crate::sync::Ordering;
+use crate::tracking;
 
 /// A panic payload, as `catch_unwind` returns it.
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;
-
-/// The process-wide registry.
-pub(crate) static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
-    let cpus = std::thread::available_parallelism().map_or(4, |n| n.get());
-    Registry::new((cpus * 4).clamp(8, 256))
-});
-
-static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Clone, Copy)]
 struct Current {
@@ -51,21 +42,6 @@ struct Current {
 thread_local! {
     static CURRENT: Cell<Current> =
         const { Cell::new(Current { id: 0, bubble: 0, is_async: false }) };
-    static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
-}
-
-/// This thread's registry shard.
-fn shard_hint() -> usize {
-    SHARD
-        .try_with(|s| {
-            let mut v = s.get();
-            if v == usize::MAX {
-                v = NEXT_SHARD.fetch_add(1, StdOrdering::Relaxed);
-                s.set(v);
-            }
-            v
-        })
-        .unwrap_or(0)
 }
 
 /// The id of the goroutine running on this thread (0 if none).
@@ -136,16 +112,14 @@ impl Registration {
         rec.policy = policy as u8;
         rec.bubble = if root { id } else { current_bubble() };
         let rec = Arc::new(rec);
-        let slot = REGISTRY.insert(shard_hint(), rec.clone());
-        rec.slot.store(slot.pack(), Ordering::Relaxed);
+        tracking::register(&rec);
         Registration { rec }
     }
 
     /// Marks the goroutine done and removes it from the registry (idempotent).
     pub(crate) fn finish(&self) {
         if self.rec.set_done() {
-            let slot = Slot::unpack(self.rec.slot.load(Ordering::Relaxed));
-            drop(REGISTRY.remove(slot));
+            tracking::deregister(&self.rec);
         }
     }
 
@@ -283,17 +257,10 @@ impl<F: Future> Future for Task<F> {
         let _span = this.span.enter();
         #[cfg(not(feature = "tracing"))]
         let () = this.span;
-        rec.begin_poll();
         let _current = CurrentGuard::enter(rec, true);
-        let observer: Arc<dyn WaitObserver> = rec.clone();
-        let res = catch_unwind(AssertUnwindSafe(|| {
-            diag::observe(observer, || fut.poll(cx))
-        }));
+        let res = catch_unwind(AssertUnwindSafe(|| tracking::poll(rec, || fut.poll(cx))));
         let out = match res {
-            Ok(Poll::Pending) => {
-                rec.end_poll_pending();
-                return Poll::Pending;
-            }
+            Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(v)) => Ok(v),
             Err(payload) => {
                 // tokio never polls a task again after `Ready`; it drops the (poisoned) future

@@ -3,7 +3,7 @@
 //! `testdata/testprog/deadlock.go` programs): each positive case must be reported and the
 //! report must name the blocked goroutines and the source line where each one waits; each
 //! negative case must never be reported.
-#![cfg(not(loom))]
+#![cfg(all(not(loom), feature = "diagnostics"))]
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,6 +1,6 @@
 //! Goroutine dumps: Go's header format, JSON, SIGQUIT, and the cost of a 100,000-goroutine
 //! dump (go-semantics.md §4.2).
-#![cfg(not(loom))]
+#![cfg(all(not(loom), feature = "diagnostics"))]
 
 use std::time::{Duration, Instant};
 

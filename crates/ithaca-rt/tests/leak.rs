@@ -1,6 +1,6 @@
 //! Leak checks (uber-go/goleak semantics, go-semantics.md §2.9 and §4.4): `#[ithaca::test]`
 //! fails a test that leaves goroutines running; `verify_none_leaked` for other code.
-#![cfg(not(loom))]
+#![cfg(all(not(loom), feature = "diagnostics"))]
 
 use std::time::Duration;
 

@@ -46,5 +46,8 @@ async fn hundred_thousand_goroutines_complete_and_leave_the_registry() {
         );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    assert_eq!(runtime::summary().goroutines, baseline);
+    if cfg!(feature = "diagnostics") {
+        // Without the registry, `summary` sees no goroutines (only the count is kept).
+        assert_eq!(runtime::summary().goroutines, baseline);
+    }
 }

@@ -125,10 +125,8 @@ fn detached_panic_is_reported_on_stderr() {
         tx.send(()).unwrap();
         // Bounded wait for the second report: the goroutine leaves the registry after it.
         for _ in 0..5_000 {
-            if !runtime::snapshot()
-                .iter()
-                .any(|g| g.name.as_deref() == Some("orphan2"))
-            {
+            // (Counted with or without the `diagnostics` feature; nothing else runs here.)
+            if runtime::num_goroutines() == 0 {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));

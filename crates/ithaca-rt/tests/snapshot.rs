@@ -1,6 +1,6 @@
 //! The registry's view of goroutines: blocked on an ithaca primitive (with op and location)
 //! vs waiting on a foreign future; blocked plain threads in the summary.
-#![cfg(not(loom))]
+#![cfg(all(not(loom), feature = "diagnostics"))]
 
 use std::future::Future;
 use std::panic::Location;

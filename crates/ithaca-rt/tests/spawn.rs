@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ithaca_rt::{go, runtime, Goroutine};
+use ithaca_rt::{go, runtime};
 
 /// GR-01 (go statement) from a plain thread, before any runtime exists in this thread.
 #[test]
@@ -33,6 +33,7 @@ fn join_from_plain_thread_waits_for_the_result() {
     assert_eq!(joiner.join().unwrap().unwrap(), 42);
 }
 
+#[cfg(feature = "diagnostics")] // reads the registry
 #[test]
 fn goroutine_spawned_inside_goroutine_records_parent() {
     ithaca_rt::block_on(async {
@@ -64,6 +65,7 @@ fn root_goroutine_runs_on_a_worker_not_on_the_caller() {
     assert!(id.is_some());
 }
 
+#[cfg(feature = "diagnostics")] // reads the registry
 #[ithaca_rt::test(crate = ::ithaca_rt)]
 async fn test_attribute_runs_a_named_root_goroutine() {
     let me = ithaca_rt::current_id().expect("the test body is a goroutine");
@@ -150,13 +152,16 @@ fn go_inside_spawn_blocking_stays_on_that_runtime() {
     assert_eq!(name.as_deref(), Some("own-rt"));
 }
 
+#[cfg(feature = "diagnostics")] // reads the registry
 #[test]
 fn spawn_blocking_is_registered_while_it_runs() {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let h = Goroutine::new().name("blocker").spawn_blocking(move || {
-        rx.recv().unwrap();
-        ithaca_rt::current_id()
-    });
+    let h = ithaca_rt::Goroutine::new()
+        .name("blocker")
+        .spawn_blocking(move || {
+            rx.recv().unwrap();
+            ithaca_rt::current_id()
+        });
     let id = h.id();
     let mut seen = None;
     for _ in 0..5_000 {

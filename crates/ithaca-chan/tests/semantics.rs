@@ -292,7 +292,7 @@ fn blocking_call_inside_a_goroutine_is_refused_clearly() {
     }
     let (tx, rx) = bounded::<i32>(0);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ithaca_core::diag::observe(Arc::new(Goroutine), || rx.recv_blocking())
+        ithaca_core::diag::observe(&Goroutine, || rx.recv_blocking())
     }));
     let payload = r.unwrap_err();
     let msg = payload

@@ -15,10 +15,10 @@
 //!   so a note never reaches the wrong goroutine.
 //! * Reporting never blocks and never allocates.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::panic::Location;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 /// What a blocked party waits on, as the runtime records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,56 +39,71 @@ pub trait WaitObserver: Send + Sync {
     fn on_wait(&self, note: WaitNote);
 }
 
+/// The observer of the goroutine being polled on this thread, lifetime erased: it is set only
+/// by [`observe`], which borrows the observer for the whole time the pointer is installed
+/// and restores the previous value before returning (also when unwinding).
+type ObserverPtr = Option<NonNull<dyn WaitObserver + 'static>>;
+
 thread_local! {
-    static OBSERVER: RefCell<Option<Arc<dyn WaitObserver>>> = const { RefCell::new(None) };
+    static OBSERVER: Cell<ObserverPtr> = const { Cell::new(None) };
 }
 
 static BLOCKED_THREADS: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `f` with `observer` receiving this thread's wait notes, then restores the previous one.
 ///
+/// Borrowing (not cloning an `Arc`) keeps the runtime's per-poll cost to two thread-local
+/// writes.
+///
 /// ```
-/// use std::sync::{Arc, Mutex};
+/// use std::sync::Mutex;
 /// use ithaca_core::diag::{self, WaitNote, WaitObserver};
 ///
 /// struct Last(Mutex<Option<&'static str>>);
 /// impl WaitObserver for Last {
 ///     fn on_wait(&self, note: WaitNote) { *self.0.lock().unwrap() = Some(note.op); }
 /// }
-/// let last = Arc::new(Last(Mutex::new(None)));
-/// diag::observe(last.clone(), || diag::note_wait("chan receive", true, std::panic::Location::caller()));
+/// let last = Last(Mutex::new(None));
+/// diag::observe(&last, || diag::note_wait("chan receive", true, std::panic::Location::caller()));
 /// assert_eq!(*last.0.lock().unwrap(), Some("chan receive"));
 /// ```
-pub fn observe<R>(observer: Arc<dyn WaitObserver>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Arc<dyn WaitObserver>>);
+pub fn observe<R>(observer: &dyn WaitObserver, f: impl FnOnce() -> R) -> R {
+    struct Restore(ObserverPtr);
     impl Drop for Restore {
         fn drop(&mut self) {
-            let prev = self.0.take();
-            let _ = OBSERVER.try_with(|o| *o.borrow_mut() = prev);
+            let _ = OBSERVER.try_with(|o| o.set(self.0));
         }
     }
-    let prev = OBSERVER.with(|o| o.borrow_mut().replace(observer));
+    let ptr: NonNull<dyn WaitObserver + '_> = NonNull::from(observer);
+    // SAFETY: only the trait object's lifetime bound changes (same fat-pointer layout). The
+    // erased pointer is dereferenced only by `note_wait` while it is installed, and it is
+    // installed only until `_restore` drops at the end of this call, while `observer` is
+    // still borrowed.
+    let ptr: NonNull<dyn WaitObserver + 'static> = unsafe { std::mem::transmute(ptr) };
+    let prev = OBSERVER.with(|o| o.replace(Some(ptr)));
     let _restore = Restore(prev);
     f()
 }
 
 /// Whether an observer (a goroutine) is active on this thread.
 pub fn in_goroutine() -> bool {
-    OBSERVER.try_with(|o| o.borrow().is_some()).unwrap_or(false)
+    OBSERVER.try_with(|o| o.get().is_some()).unwrap_or(false)
 }
 
 /// Reports that the current goroutine is about to block on `op` at `location`.
 /// Does nothing outside a goroutine.
 pub fn note_wait(op: &'static str, durable: bool, location: &'static Location<'static>) {
-    let _ = OBSERVER.try_with(|o| {
-        if let Some(obs) = o.borrow().as_ref() {
-            obs.on_wait(WaitNote {
-                op,
-                location,
-                durable,
-            });
-        }
-    });
+    if let Some(obs) = OBSERVER.try_with(Cell::get).ok().flatten() {
+        // SAFETY: a pointer in OBSERVER is installed by `observe`, whose borrow of the
+        // observer outlives the installation (see there); this runs on the same thread,
+        // inside `observe`'s `f`.
+        let obs = unsafe { obs.as_ref() };
+        obs.on_wait(WaitNote {
+            op,
+            location,
+            durable,
+        });
+    }
 }
 
 /// The number of plain threads (not goroutines) blocked in an ithaca primitive right now.

@@ -16,11 +16,11 @@ pub use loom::sync::{Arc, Mutex, MutexGuard};
 pub use loom::thread::{current, park, Thread};
 
 #[cfg(not(loom))]
+pub use crate::lock::{SpinGuard as MutexGuard, SpinMutex as Mutex};
+#[cfg(not(loom))]
 pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub use std::sync::Arc;
-#[cfg(not(loom))]
-pub use crate::lock::{SpinGuard as MutexGuard, SpinMutex as Mutex};
 #[cfg(not(loom))]
 pub use std::thread::{current, park, Thread};
 

@@ -71,6 +71,10 @@ fn spin_mutex_excludes() {
             n.store(v + 1, Ordering::Relaxed);
         }
         t.join().unwrap();
-        assert_eq!(n.load(Ordering::Relaxed), 2, "an update under the lock was lost");
+        assert_eq!(
+            n.load(Ordering::Relaxed),
+            2,
+            "an update under the lock was lost"
+        );
     });
 }

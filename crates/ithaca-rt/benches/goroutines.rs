@@ -8,7 +8,7 @@
 //! * `poll_100k`: one task yielding 100,000 times (per-poll overhead of the wrapper).
 //! * `noted_poll_100k`: one goroutine returning `Pending` 100,000 times after a
 //!   `diag::note_wait` (the cost of recording a blocked state).
-//! * `observe`: `diag::observe` alone, with the `Arc` clone it needs per poll.
+//! * `observe`: `diag::observe` alone (installing and restoring the observer).
 //! * `diag_cost/spawn_join_100k`: as `spawn_join_1M`, 100,000 tasks (short, for
 //!   `scripts/diag-cost.sh`, which runs this group with and without the `diagnostics` feature).
 //! * `diag_cost/pingpong_10k`: 10,000 round trips between two goroutines over two unbuffered
@@ -298,7 +298,7 @@ fn micro(c: &mut Criterion) {
         b.iter(|| drop(black_box(obs.clone())))
     });
     g.bench_function("observe_with_clone", |b| {
-        b.iter(|| diag::observe(obs.clone(), || black_box(1)))
+        b.iter(|| diag::observe(&*obs, || black_box(1)))
     });
     g.bench_function("instant_now", |b| b.iter(std::time::Instant::now));
     #[cfg(target_os = "linux")]

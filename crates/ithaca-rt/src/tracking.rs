@@ -4,7 +4,7 @@
 //!
 //! * With `diagnostics` (the default): every goroutine's [`Record`] is inserted into the
 //!   sharded [`Registry`](crate::registry::Registry) at spawn and removed at exit; each poll
-//!   updates the record's state and runs inside `diag::observe`, so waits reported by ithaca
+//!   updates the record's state and runs inside `diag::observe` (which borrows the record), so waits reported by ithaca
 //!   primitives land in the record. Snapshots, dumps, the deadlock detector and leak checks
 //!   read the registry.
 //! * Without it: the record (id, name, spawn site, panic-report state: what `JoinHandle` and
@@ -31,7 +31,7 @@ mod imp {
     use std::sync::{Arc, LazyLock};
     use std::task::Poll;
 
-    use ithaca_core::diag::{self, WaitObserver};
+    use ithaca_core::diag;
 
     use crate::record::Record;
     use crate::registry::{Registry, Slot};
@@ -73,8 +73,7 @@ mod imp {
     #[inline]
     pub(crate) fn poll<R>(rec: &Arc<Record>, f: impl FnOnce() -> Poll<R>) -> Poll<R> {
         rec.begin_poll();
-        let observer: Arc<dyn WaitObserver> = rec.clone();
-        let res = diag::observe(observer, f);
+        let res = diag::observe(&**rec, f);
         if res.is_pending() {
             rec.end_poll_pending();
         }

@@ -24,7 +24,7 @@ fn note_of<F: Future>(fut: F) -> WaitNote {
     let last = Arc::new(Last::default());
     let mut fut = pin!(fut);
     let mut cx = Context::from_waker(Waker::noop());
-    let r = diag::observe(last.clone(), || fut.as_mut().poll(&mut cx));
+    let r = diag::observe(&*last, || fut.as_mut().poll(&mut cx));
     assert!(matches!(r, Poll::Pending));
     let n = last.0.lock().unwrap().take().expect("no wait note");
     n

@@ -9,20 +9,20 @@
 //! `std::sync` directly; it goes through this module.
 
 #[cfg(loom)]
-pub use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(loom)]
-pub use loom::thread::{current, park, Thread};
+pub use loom::thread::{current, park, yield_now, Thread};
 
 #[cfg(not(loom))]
 pub use crate::lock::{SpinGuard as MutexGuard, SpinMutex as Mutex};
 #[cfg(not(loom))]
-pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub use std::sync::Arc;
 #[cfg(not(loom))]
-pub use std::thread::{current, park, Thread};
+pub use std::thread::{current, park, yield_now, Thread};
 
 /// Locks `m`, ignoring poisoning: ithaca runs no user code while holding its internal locks
 /// (values are moved, never dropped, under them), so the data stays consistent even if a

@@ -329,6 +329,7 @@ pub fn document(
         let _ = writeln!(out, "{}", section_markdown(s, go));
     }
     let _ = writeln!(out, "{}", include_str!("workloads.md"));
+    let _ = writeln!(out, "{}", include_str!("shortfalls.md"));
     out
 }
 

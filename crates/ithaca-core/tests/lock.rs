@@ -34,6 +34,10 @@ fn oversubscribed_threads_lose_no_update() {
     for h in hs {
         h.join().unwrap();
     }
-    assert_eq!(m.lock().0, THREADS * ITERS, "an update under the lock was lost");
+    assert_eq!(
+        m.lock().0,
+        THREADS * ITERS,
+        "an update under the lock was lost"
+    );
     assert!(m.try_lock().is_some(), "the lock must end up free");
 }

@@ -66,9 +66,12 @@ run_sanitizer() {
         local supp
         supp=$(mktemp)
         # std::sync::OnceLock publishes its value through std's uninstrumented Once: the same
-        # false-positive class as std's Mutex (ithaca-sync's OnceValue sits on it).
+        # false-positive class as std's Mutex (ithaca-sync's OnceValue sits on it). tokio's
+        # runtime seed generator (util/rand/rt.rs) uses std::sync::Mutex directly, even with
+        # tokio's parking_lot feature: two workers starting at once are reported there.
         printf '%s\n' 'race:alloc::sync::Arc*drop' 'race:std::sync::mpmc::' 'race:test::' \
-            'race:std::sync::once_lock::OnceLock*initialize' >"$supp"
+            'race:std::sync::once_lock::OnceLock*initialize' \
+            'race:tokio::util::rand::' >"$supp"
         export TSAN_OPTIONS="suppressions=$supp:halt_on_error=0:second_deadlock_stack=1:history_size=4:report_signal_unsafe=0:exitcode=66"
     fi
     for crate in ${SANITIZE_CRATES:-ithaca-core ithaca-chan ithaca-sync}; do

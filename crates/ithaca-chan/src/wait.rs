@@ -12,9 +12,6 @@
 //!   in `cancel`, which `Drop` calls. A cancelled receive that a peer already claimed gives
 //!   its value back to the channel, so a dropped future never loses a value.
 //! * Wake-ups are done after the channel lock is released.
-//! * Async waits register a *deferred* waiter and arm it (`Waiter::arm`) before every
-//!   `Pending`: a peer that claims the wait before it is armed does not wake the still-running
-//!   task; the task sees the claim when it arms and completes in the same poll.
 
 use std::panic::Location;
 use std::task::{Context, Poll};
@@ -206,9 +203,7 @@ impl Registered {
     /// otherwise whether a peer claimed us.
     fn check(&self, cx: &Context<'_>, deadline: Option<Instant>) -> Option<bool> {
         self.waiter.set_waker(cx.waker());
-        // Arming (idempotent) before reading the decision: a claim from now on wakes us, and
-        // a claim before it is seen here (the waiter is deferred: `Waiter::arm`).
-        match self.waiter.arm() {
+        match self.waiter.decision() {
             Decision::Waiting => match deadline {
                 Some(d) if Instant::now() >= d => Some(!self.waiter.try_abort()),
                 _ => None,
@@ -271,13 +266,12 @@ impl RecvWait {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Poll::Ready(Err(RecvTimeoutError::Timeout));
         }
-        let waiter = Waiter::for_task_deferred(cx.waker());
+        let waiter = Waiter::for_task(cx.waker());
         let id = chan.register_recv(&mut st, &waiter, 0);
         drop(st);
         self.reg = Some(Registered::new(waiter, id, deadline, cx));
-        // Now registered: arm and check once more (a peer may have claimed us already, and
-        // then it did not wake us), then return Pending only if still waiting.
-        self.poll(chan, cx, deadline, location)
+        diag::note_wait(reason_recv(deadline), deadline.is_none(), location);
+        Poll::Pending
     }
 
     /// Abandons a pending receive without losing a value (see the module invariants).
@@ -349,12 +343,12 @@ impl<T> SendWait<T> {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Poll::Ready(Err(SendTimeoutError::Timeout(value)));
         }
-        let waiter = Waiter::for_task_deferred(cx.waker());
+        let waiter = Waiter::for_task(cx.waker());
         let id = chan.register_send(&mut st, &waiter, 0, value);
         drop(st);
         self.reg = Some(Registered::new(waiter, id, deadline, cx));
-        // As in `RecvWait::poll`: arm, re-check, then Pending only if still waiting.
-        self.poll(chan, cx, deadline, location)
+        diag::note_wait(reason_send(deadline), deadline.is_none(), location);
+        Poll::Pending
     }
 
     /// Abandons a pending send. If a peer already took the value, the send happened;

@@ -17,14 +17,6 @@
 //! * Waking is separate from choosing: [`Waiter::wake`] only unparks the thread or wakes the
 //!   task, which then reads `state`. A wake that arrives late (after the waiter was reused) is
 //!   a harmless spurious wake-up, because every wait re-checks `state` in a loop.
-//! * A *deferred* task waiter ([`Waiter::for_task_deferred`]) is not woken until its owner
-//!   [arms](Waiter::arm) it, right before returning `Pending`. Arming (a store of `armed`, a
-//!   SeqCst fence, a load of `state`) and claiming (a CAS of `state`, then in `wake` a SeqCst
-//!   fence and a load of `armed`) form a Dekker pair: either the owner sees the claim
-//!   when it arms (and completes without returning `Pending`), or the claimer sees `armed`
-//!   and wakes it. A peer that claims the owner in the window between its registration and
-//!   its `Pending` therefore does not wake a task that is still running — which in tokio
-//!   reschedules the task at the back of the queue and unparks an idle worker.
 //! * A thread's waiter is cached per thread and reused only when no queue or peer holds a
 //!   reference to it (`Arc::strong_count == 1`); task waiters are pooled the same way, so the
 //!   steady state allocates nothing.
@@ -35,9 +27,7 @@ use std::fmt;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::loom::{
-    current, fence, lock, park, Arc, AtomicBool, AtomicUsize, Mutex, Ordering, Thread,
-};
+use crate::loom::{current, lock, park, Arc, AtomicUsize, Mutex, Ordering, Thread};
 
 const WAITING: usize = 0;
 const ABORTED: usize = 1;
@@ -72,9 +62,6 @@ enum Target {
 /// ```
 pub struct Waiter {
     state: AtomicUsize,
-    /// Whether [`wake`](Waiter::wake) wakes: always for thread and plain task waiters; for a
-    /// deferred task waiter only once its owner called [`arm`](Waiter::arm).
-    armed: AtomicBool,
     target: Target,
 }
 
@@ -140,7 +127,6 @@ impl Waiter {
     fn new_thread() -> Waiter {
         Waiter {
             state: AtomicUsize::new(WAITING),
-            armed: AtomicBool::new(true),
             target: Target::Thread(current()),
         }
     }
@@ -148,65 +134,20 @@ impl Waiter {
     /// A fresh waiter for an async task, in the waiting state, that wakes `waker`.
     ///
     /// Taken from a per-thread pool when one is free; give it back with [`Waiter::recycle`].
-    ///
-    /// ```
-    /// let w = ithaca_core::Waiter::for_task(std::task::Waker::noop());
-    /// assert!(w.is_waiting());
-    /// ```
     pub fn for_task(waker: &Waker) -> Arc<Waiter> {
-        Self::task_waiter(waker, true)
-    }
-
-    /// Like [`for_task`](Waiter::for_task), but [`wake`](Waiter::wake) does nothing until the
-    /// owner calls [`arm`](Waiter::arm) — which it must do before returning `Pending` (see
-    /// the module docs for why and for the protocol).
-    ///
-    /// ```
-    /// use ithaca_core::waiter::{Decision, Waiter};
-    /// let w = Waiter::for_task_deferred(std::task::Waker::noop());
-    /// assert!(w.try_select(0)); // a peer claims it before the owner armed it ...
-    /// assert_eq!(w.arm(), Decision::Selected(0)); // ... so the owner completes at once
-    /// ```
-    pub fn for_task_deferred(waker: &Waker) -> Arc<Waiter> {
-        Self::task_waiter(waker, false)
-    }
-
-    fn task_waiter(waker: &Waker, armed: bool) -> Arc<Waiter> {
         #[cfg(not(loom))]
         {
             let pooled = TASK_POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten();
             if let Some(w) = pooled {
                 w.state.store(WAITING, Ordering::Relaxed);
-                w.armed.store(armed, Ordering::Relaxed);
                 w.set_waker(waker);
                 return w;
             }
         }
         Arc::new(Waiter {
             state: AtomicUsize::new(WAITING),
-            armed: AtomicBool::new(armed),
             target: Target::Task(Mutex::new(Some(waker.clone()))),
         })
-    }
-
-    /// The owner of a deferred waiter is about to return `Pending`: from now on a claim wakes
-    /// it. Returns the decision as of that instant; if it is not [`Decision::Waiting`], a peer
-    /// claimed (or the owner aborted) before, and the owner must complete now instead of
-    /// returning `Pending` (that peer did not, and will not, wake it). Idempotent.
-    ///
-    /// ```
-    /// use ithaca_core::waiter::{Decision, Waiter};
-    /// let w = Waiter::for_task_deferred(std::task::Waker::noop());
-    /// assert_eq!(w.arm(), Decision::Waiting); // armed: a later claim wakes the task
-    /// ```
-    pub fn arm(&self) -> Decision {
-        if !self.armed.load(Ordering::Relaxed) {
-            self.armed.store(true, Ordering::Relaxed);
-            // Dekker with `wake`: the store above is ordered before the load below, and the
-            // claimer's CAS before its load of `armed`, in one total order.
-            fence(Ordering::SeqCst);
-        }
-        Self::decode(self.state.load(Ordering::Acquire))
     }
 
     /// Returns a task waiter to this thread's pool if no queue or peer still holds it.
@@ -249,11 +190,7 @@ impl Waiter {
 
     /// The current decision.
     pub fn decision(&self) -> Decision {
-        Self::decode(self.state.load(Ordering::Acquire))
-    }
-
-    fn decode(state: usize) -> Decision {
-        match state {
+        match self.state.load(Ordering::Acquire) {
             WAITING => Decision::Waiting,
             ABORTED => Decision::Aborted,
             s => Decision::Selected(s - SELECTED_BASE),
@@ -286,14 +223,6 @@ impl Waiter {
         match &self.target {
             Target::Thread(t) => t.unpark(),
             Target::Task(slot) => {
-                // The other half of the Dekker pair with `arm`: our claim (a CAS before this
-                // call) is ordered before this load.
-                fence(Ordering::SeqCst);
-                if !self.armed.load(Ordering::Relaxed) {
-                    // A deferred waiter whose owner has not armed it yet: it will see the
-                    // decision when it arms (module docs).
-                    return;
-                }
                 let waker = lock(slot).clone();
                 if let Some(w) = waker {
                     w.wake();

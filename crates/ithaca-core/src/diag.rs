@@ -75,10 +75,9 @@ pub fn observe<R>(observer: &dyn WaitObserver, f: impl FnOnce() -> R) -> R {
         }
     }
     let ptr: NonNull<dyn WaitObserver + '_> = NonNull::from(observer);
-    // SAFETY: only the trait object's lifetime bound changes (same fat-pointer layout). The
-    // erased pointer is dereferenced only by `note_wait` while it is installed, and it is
-    // installed only until `_restore` drops at the end of this call, while `observer` is
-    // still borrowed.
+    // The erased pointer is dereferenced only by `note_wait` while it is installed, and it
+    // is installed only until `_restore` drops at the end of this call.
+    // SAFETY: only the lifetime bound changes (same layout); `observer` outlives the install.
     let ptr: NonNull<dyn WaitObserver + 'static> = unsafe { std::mem::transmute(ptr) };
     let prev = OBSERVER.with(|o| o.replace(Some(ptr)));
     let _restore = Restore(prev);

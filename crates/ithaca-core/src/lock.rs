@@ -228,10 +228,9 @@ mod sleep {
 
     /// Sleeps while `*state == expected` (returns at once otherwise, or spuriously).
     pub(super) fn wait(state: &AtomicU32, expected: u32) {
-        // SAFETY: FUTEX_WAIT reads the u32 at a valid, aligned address that stays alive for
-        // the whole call (`state` is borrowed); a null timeout means no deadline. The kernel
-        // compares the word with `expected` atomically with going to sleep, so an unlock
-        // between our swap and this call is not missed.
+        // The kernel compares the word with `expected` atomically with going to sleep, so
+        // an unlock between our swap and this call is not missed.
+        // SAFETY: `state` is a valid, aligned u32 alive for the call; null = no timeout.
         unsafe {
             libc::syscall(
                 libc::SYS_futex,

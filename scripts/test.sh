@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace
+echo "== the runtime with its diagnostics compiled out (feature \`diagnostics\` off)"
+cargo test -q -p ithaca-rt --no-default-features --lib --tests
+cargo check -q -p ithaca --no-default-features --lib
 echo "== rustdoc (no warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
 echo "== loom models (small configurations)"

@@ -8,6 +8,8 @@ cargo test --workspace
 echo "== the runtime with its diagnostics compiled out (feature \`diagnostics\` off)"
 cargo test -q -p ithaca-rt --no-default-features --lib --tests
 cargo check -q -p ithaca --no-default-features --lib
+echo "== the tracing spans (feature \`tracing\`)"
+cargo test -q -p ithaca-rt --features tracing --test tracing
 echo "== rustdoc (no warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
 echo "== loom models (small configurations)"

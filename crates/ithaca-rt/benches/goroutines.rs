@@ -64,8 +64,8 @@ where
     rt.block_on(async { tokio::spawn(f).await.unwrap() })
 }
 
-async fn spawn_join_ithaca() -> u64 {
-    let hs: Vec<_> = (0..N).map(|i| go!(async move { i })).collect();
+async fn spawn_join_ithaca(n: u64) -> u64 {
+    let hs: Vec<_> = (0..n).map(|i| go!(async move { i })).collect();
     let mut sum = 0;
     for h in hs {
         sum += h.await.unwrap();
@@ -73,8 +73,8 @@ async fn spawn_join_ithaca() -> u64 {
     sum
 }
 
-async fn spawn_join_tokio() -> u64 {
-    let hs: Vec<_> = (0..N).map(|i| tokio::spawn(async move { i })).collect();
+async fn spawn_join_tokio(n: u64) -> u64 {
+    let hs: Vec<_> = (0..n).map(|i| tokio::spawn(async move { i })).collect();
     let mut sum = 0;
     for h in hs {
         sum += h.await.unwrap();
@@ -157,10 +157,10 @@ fn big(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(8))
         .throughput(Throughput::Elements(N));
     g.bench_function(BenchmarkId::new("ithaca", N), |b| {
-        b.iter(|| assert_eq!(irt.block_on(spawn_join_ithaca()), N * (N - 1) / 2))
+        b.iter(|| assert_eq!(irt.block_on(spawn_join_ithaca(N)), N * (N - 1) / 2))
     });
     g.bench_function(BenchmarkId::new("tokio", N), |b| {
-        b.iter(|| assert_eq!(tokio_root(&trt, spawn_join_tokio()), N * (N - 1) / 2))
+        b.iter(|| assert_eq!(tokio_root(&trt, spawn_join_tokio(N)), N * (N - 1) / 2))
     });
     g.finish();
 
@@ -187,26 +187,6 @@ fn big(c: &mut Criterion) {
     g.bench_function("ithaca_noted", |b| b.iter(|| irt.block_on(noted_loop())));
     g.bench_function("tokio_noted", |b| b.iter(|| tokio_root(&trt, noted_loop())));
     g.finish();
-}
-
-async fn spawn_join_small_ithaca() -> u64 {
-    let hs: Vec<_> = (0..SMALL_N).map(|i| go!(async move { i })).collect();
-    let mut sum = 0;
-    for h in hs {
-        sum += h.await.unwrap();
-    }
-    sum
-}
-
-async fn spawn_join_small_tokio() -> u64 {
-    let hs: Vec<_> = (0..SMALL_N)
-        .map(|i| tokio::spawn(async move { i }))
-        .collect();
-    let mut sum = 0;
-    for h in hs {
-        sum += h.await.unwrap();
-    }
-    sum
 }
 
 /// The echoing side of the ping-pong: returns how many messages it echoed.
@@ -262,13 +242,13 @@ fn diag_cost(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     g.bench_function("spawn_join_100k/ithaca", |b| {
         b.iter(|| {
-            let sum = irt.block_on(spawn_join_small_ithaca());
+            let sum = irt.block_on(spawn_join_ithaca(SMALL_N));
             assert_eq!(sum, SMALL_N * (SMALL_N - 1) / 2)
         })
     });
     g.bench_function("spawn_join_100k/tokio", |b| {
         b.iter(|| {
-            let sum = tokio_root(&trt, spawn_join_small_tokio());
+            let sum = tokio_root(&trt, spawn_join_tokio(SMALL_N));
             assert_eq!(sum, SMALL_N * (SMALL_N - 1) / 2)
         })
     });

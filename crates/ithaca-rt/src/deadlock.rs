@@ -52,19 +52,16 @@ pub enum DeadlockPolicy {
 impl DeadlockPolicy {
     /// Parses `panic` / `log` / `abort` / `off` (the `ITHACA_DEADLOCK` values).
     pub(crate) fn from_env() -> Result<Option<DeadlockPolicy>, String> {
-        match std::env::var("ITHACA_DEADLOCK") {
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
-                "panic" => Ok(Some(DeadlockPolicy::Panic)),
-                "log" => Ok(Some(DeadlockPolicy::Log)),
-                "abort" => Ok(Some(DeadlockPolicy::Abort)),
-                "off" | "0" | "false" => Ok(Some(DeadlockPolicy::Off)),
-                _ => Err(format!(
-                    "ITHACA_DEADLOCK must be one of panic, log, abort, off; got {v:?}"
-                )),
-            },
-            Err(e) => Err(format!("ITHACA_DEADLOCK is not valid unicode: {e}")),
-        }
+        use DeadlockPolicy::*;
+        let choices = [
+            ("panic", Panic),
+            ("log", Log),
+            ("abort", Abort),
+            ("off", Off),
+            ("0", Off),
+            ("false", Off),
+        ];
+        crate::runtime::policy_from_env("ITHACA_DEADLOCK", &choices)
     }
 }
 

@@ -274,18 +274,15 @@ pub enum LeakPolicy {
 impl LeakPolicy {
     /// Parses `off` / `log` / `panic` (the `ITHACA_LEAKS` values).
     pub(crate) fn from_env() -> Result<Option<LeakPolicy>, String> {
-        match std::env::var("ITHACA_LEAKS") {
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
-                "off" | "0" | "false" => Ok(Some(LeakPolicy::Off)),
-                "log" => Ok(Some(LeakPolicy::Log)),
-                "panic" => Ok(Some(LeakPolicy::Panic)),
-                _ => Err(format!(
-                    "ITHACA_LEAKS must be one of off, log, panic; got {v:?}"
-                )),
-            },
-            Err(e) => Err(format!("ITHACA_LEAKS is not valid unicode: {e}")),
-        }
+        use LeakPolicy::*;
+        let choices = [
+            ("off", Off),
+            ("log", Log),
+            ("panic", Panic),
+            ("0", Off),
+            ("false", Off),
+        ];
+        crate::runtime::policy_from_env("ITHACA_LEAKS", &choices)
     }
 }
 

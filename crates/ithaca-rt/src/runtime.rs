@@ -1210,3 +1210,52 @@ pub fn summary() -> Summary {
     }
     s
 }
+
+/// Reads a policy from environment variable `var`: `Ok(None)` if unset; the value is matched
+/// case-insensitively against `choices` (name, policy); anything else is an error naming the
+/// variable, the accepted names and the bad value. (`ITHACA_DEADLOCK`, `ITHACA_LEAKS`.)
+pub(crate) fn policy_from_env<P: Copy>(
+    var: &str,
+    choices: &[(&str, P)],
+) -> Result<Option<P>, String> {
+    match std::env::var(var) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(e) => Err(format!("{var} is not valid unicode: {e}")),
+        Ok(v) => {
+            let key = v.trim().to_ascii_lowercase();
+            match choices.iter().find(|(name, _)| *name == key) {
+                Some(&(_, p)) => Ok(Some(p)),
+                None => {
+                    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                    Err(format!(
+                        "{var} must be one of {}; got {v:?}",
+                        names.join(", ")
+                    ))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod policy_env_tests {
+    use super::policy_from_env;
+
+    #[test]
+    fn parses_unset_known_and_bad_values() {
+        // A variable only this test uses, so parallel tests are unaffected.
+        const VAR: &str = "ITHACA_TEST_POLICY_FROM_ENV";
+        let choices = [("on", 1), ("off", 0)];
+        std::env::remove_var(VAR);
+        assert_eq!(policy_from_env(VAR, &choices), Ok(None));
+        std::env::set_var(VAR, " OFF ");
+        assert_eq!(policy_from_env(VAR, &choices), Ok(Some(0)));
+        std::env::set_var(VAR, "maybe");
+        let err = policy_from_env(VAR, &choices).unwrap_err();
+        assert_eq!(
+            err,
+            "ITHACA_TEST_POLICY_FROM_ENV must be one of on, off; got \"maybe\""
+        );
+        std::env::remove_var(VAR);
+    }
+}

@@ -237,7 +237,10 @@ impl<T: Send> Arm for SendArm<'_, T> {
         let (Some(chan), Some(id)) = (self.chan, self.id.take()) else {
             return;
         };
-        let (value, closed) = Chan::unregister_send(&mut chan.lock(), id);
+        let (value, closed) = match outcome {
+            Outcome::NotChosen => Chan::unregister_send(&mut chan.lock(), id),
+            Outcome::Chosen | Outcome::ChosenButCancelled => chan.finish_chosen_send(id),
+        };
         match outcome {
             Outcome::NotChosen => self.value = value,
             Outcome::Chosen | Outcome::ChosenButCancelled => {

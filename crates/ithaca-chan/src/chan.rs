@@ -23,8 +23,10 @@
 //!    `Waiter::try_select(entry.arm)` — the only way an entry's value or slot is touched by
 //!    anyone but its owner — then marks it `Done` (or `Closed`) and wakes the waiter.
 //!    Entries whose waiter is no longer waiting are skipped, never removed, by peers.
-//! 5. Only the owner removes its entry (`unregister_*`), by its `id`. Ids grow with every
-//!    registration, so each queue is sorted by id and removal is a binary search.
+//! 5. Only the owner removes its entry (`unregister_*`), by its `id`, with one exception: a
+//!    receiver that claims a blocked sender and takes its value removes that entry, so the
+//!    sender completes without taking the lock again. Ids grow with every registration, so
+//!    each queue is sorted by id and removal is a binary search.
 //! 6. A waiter never pairs with itself: a select with a send and a receive arm on the same
 //!    channel skips its own entries (Go's `TestSelfSelect`).
 //! 7. After `closed` is set it is never cleared; every claimable entry is claimed with the
@@ -210,19 +212,18 @@ impl<T> Chan<T> {
         self.len.store(st.buf.len(), Ordering::Relaxed);
     }
 
-    /// Claims the first claimable blocked sender (not `me`) and takes its value.
+    /// Claims the first claimable blocked sender (not `me`), takes its value and removes its
+    /// entry (invariant 5's exception): the sender learns it was chosen from its waiter and
+    /// need not take the lock again (see [`Chan::finish_chosen_send`]).
     fn claim_sender(st: &mut State<T>, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Option<T> {
-        for e in st.sendq.iter_mut() {
-            if e.status == Status::Waiting
+        let i = st.sendq.iter().position(|e| {
+            e.status == Status::Waiting
                 && is_other_waiting(&e.waiter, me)
                 && e.waiter.try_select(e.arm)
-            {
-                e.status = Status::Done;
-                wakes.push(e.waiter.clone());
-                return e.value.take();
-            }
-        }
-        None
+        })?;
+        let e = st.sendq.remove(i)?;
+        wakes.push(e.waiter);
+        e.value
     }
 
     /// Claims the first claimable blocked receiver (not `me`) and fills its slot; gives the
@@ -393,6 +394,21 @@ impl<T> Chan<T> {
             (Status::Done, Some(v)) => Some(RecvDone::Value(v)),
             (Status::Closed, _) => Some(RecvDone::Closed),
             (Status::Done, None) => unreachable!("chan: claimed receive entry without a value"),
+        }
+    }
+
+    /// What the owner of send entry `id` does once a peer chose it: a receiver that took the
+    /// value removed the entry already (see `claim_sender`), so while the channel is open the
+    /// send is done without the lock; only a closed channel may still hold the entry (with
+    /// the value, chosen by `close`), which [`Chan::unregister_send`] then collects.
+    ///
+    /// The owner saw the choice through its waiter's state with `Acquire`; `close` stores
+    /// `closed` before it chooses waiters, so a `Closed` choice is never read as `open`.
+    pub(crate) fn finish_chosen_send(&self, id: u64) -> (Option<T>, bool) {
+        if self.is_closed() {
+            Self::unregister_send(&mut self.lock(), id)
+        } else {
+            (None, false)
         }
     }
 

@@ -161,7 +161,11 @@ pub(crate) fn send_blocking<T>(
         waiter.park(deadline)
     };
     let chosen = claimed_after_wait(&waiter, decision);
-    let (value, closed) = Chan::unregister_send(&mut chan.lock(), id);
+    let (value, closed) = if chosen {
+        chan.finish_chosen_send(id)
+    } else {
+        Chan::unregister_send(&mut chan.lock(), id)
+    };
     match (chosen, value) {
         (true, None) => Ok(()),
         (true, Some(v)) if closed => Err(SendTimeoutError::Closed(v)),
@@ -316,7 +320,11 @@ impl<T> SendWait<T> {
                 return Poll::Pending;
             };
             let reg = self.reg.take().expect("registered");
-            let (value, closed) = Chan::unregister_send(&mut chan.lock(), reg.id);
+            let (value, closed) = if chosen {
+                chan.finish_chosen_send(reg.id)
+            } else {
+                Chan::unregister_send(&mut chan.lock(), reg.id)
+            };
             reg.release();
             return Poll::Ready(match (chosen, value) {
                 (true, None) => Ok(()),
@@ -355,8 +363,11 @@ impl<T> SendWait<T> {
     /// otherwise the value is dropped here, exactly once.
     pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
         if let Some(reg) = self.reg.take() {
-            let _ = reg.waiter.try_abort();
-            let (value, _) = Chan::unregister_send(&mut chan.lock(), reg.id);
+            let (value, _) = if reg.waiter.try_abort() {
+                Chan::unregister_send(&mut chan.lock(), reg.id)
+            } else {
+                chan.finish_chosen_send(reg.id)
+            };
             drop(value);
             reg.release();
         }

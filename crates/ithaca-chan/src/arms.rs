@@ -63,6 +63,10 @@ impl<'a, T> RecvArm<'a, T> {
 impl<T: Send> Arm for RecvArm<'_, T> {
     fn try_complete(&mut self) -> bool {
         let Some(chan) = self.chan else { return false };
+        if let Some(v) = chan.recv_fast() {
+            self.out = Some(Some(v));
+            return true;
+        }
         let mut wakes = Wakes::default();
         let mut st = chan.lock();
         let r = chan.try_recv_locked(&mut st, None, &mut wakes);
@@ -84,7 +88,10 @@ impl<T: Send> Arm for RecvArm<'_, T> {
         if chan.recv_ready(&st, waiter) {
             return Registration::Ready;
         }
-        self.id = Some(chan.register_recv(&mut st, waiter, index));
+        let mut wakes = Wakes::default();
+        self.id = Some(chan.register_recv(&mut st, waiter, index, &mut wakes));
+        drop(st);
+        wakes.wake();
         Registration::Registered
     }
 
@@ -201,6 +208,13 @@ impl<T: Send> Arm for SendArm<'_, T> {
         let (Some(chan), Some(value)) = (self.chan, self.value.take()) else {
             return false;
         };
+        let value = match chan.send_fast(value) {
+            Ok(()) => {
+                self.out = Some(Ok(()));
+                return true;
+            }
+            Err(v) => v,
+        };
         let mut wakes = Wakes::default();
         let mut st = chan.lock();
         let r = chan.try_send_locked(&mut st, value, None, &mut wakes);
@@ -229,7 +243,10 @@ impl<T: Send> Arm for SendArm<'_, T> {
             .value
             .take()
             .expect("select: send arm registered without a value");
-        self.id = Some(chan.register_send(&mut st, waiter, index, value));
+        let mut wakes = Wakes::default();
+        self.id = Some(chan.register_send(&mut st, waiter, index, value, &mut wakes));
+        drop(st);
+        wakes.wake();
         Registration::Registered
     }
 
@@ -238,7 +255,7 @@ impl<T: Send> Arm for SendArm<'_, T> {
             return;
         };
         let (value, closed) = match outcome {
-            Outcome::NotChosen => Chan::unregister_send(&mut chan.lock(), id),
+            Outcome::NotChosen => chan.unregister_send(&mut chan.lock(), id),
             Outcome::Chosen | Outcome::ChosenButCancelled => chan.finish_chosen_send(id),
         };
         match outcome {
@@ -279,7 +296,7 @@ impl<T> ArmOutput for SendArm<'_, T> {
 impl<T> Drop for SendArm<'_, T> {
     fn drop(&mut self) {
         if let (Some(chan), Some(id)) = (self.chan, self.id.take()) {
-            let (value, _) = Chan::unregister_send(&mut chan.lock(), id);
+            let (value, _) = chan.unregister_send(&mut chan.lock(), id);
             drop(value);
         }
     }

@@ -10,6 +10,25 @@
 //! entry owns the value it wants to send), the queue of blocked receivers `recvq` (each entry
 //! has an empty slot), and the `closed` flag.
 //!
+//! # The ring (bounded channels, `cap >= 1`, up to `RING_MAX_BYTES` of slots)
+//!
+//! A bounded channel keeps its values in a lock-free [`Ring`] instead of `buf`, so that while
+//! nobody is blocked a send and a receive take no lock and touch different cache lines. The
+//! lock still owns the wait queues, and two lock-held overflow lists: `buf` becomes the
+//! *front* (values handed back by cancelled receivers: the oldest values) and `late` the
+//! *back* (values of blocked senders that a receiver accepted but a racing lock-free send
+//! beat into the freed slot). Values leave in the order front, ring, late.
+//!
+//! `gate` mirrors, for lock-free readers, what would make a lock-free operation wrong: the
+//! number of queued receivers and senders and whether front or late hold values. It is
+//! written only under the lock. A lock-free send runs only while `gate == 0`; a lock-free
+//! receive only while no receiver is queued and front and late are empty. The handoff
+//! between the two worlds is a Dekker pair: a lock-free push (or pop) is followed by a
+//! `SeqCst` fence and a look at `gate`; a registration stores `gate`, fences, and then looks
+//! at the ring. At least one of the two sees the other, and whoever does runs `settle`
+//! (under the lock), which gives buffered values to queued receivers and moves queued
+//! senders' values into the ring.
+//!
 //! # Invariants
 //!
 //! 1. `buf.len() <= cap`, except that a value handed back by a cancelled receiver is pushed
@@ -31,12 +50,29 @@
 //!    channel skips its own entries (Go's `TestSelfSelect`).
 //! 7. After `closed` is set it is never cleared; every claimable entry is claimed with the
 //!    `Closed` status; receivers still drain `buf` before they see "closed".
+//! 8. Ring mode: `gate` equals `gate_of(state)` whenever the lock is free. After `settle`,
+//!    no claimable receiver is queued while a value is buffered, and no claimable sender is
+//!    queued while the ring has room and `late` is empty (invariant 3's ring form).
 
 use std::collections::VecDeque;
 
 use ithaca_core::Waiter;
 
-use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::loom::{fence, Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::ring::{Pop, PushError, Ring};
+
+/// The most memory a [`Ring`] takes (it is allocated whole, up front); a bounded channel
+/// whose ring would be larger keeps its values in `buf`, which grows on demand, under the
+/// lock — a large capacity costs memory only when it is used.
+const RING_MAX_BYTES: usize = 1 << 20;
+
+/// `gate` layout: queued receivers, queued senders (counts, saturating), front, late.
+const GATE_RECV_ONE: u64 = 1;
+const GATE_RECV: u64 = (1 << 30) - 1;
+const GATE_SEND_ONE: u64 = 1 << 30;
+const GATE_SEND: u64 = GATE_RECV << 30;
+const GATE_FRONT: u64 = 1 << 60;
+const GATE_LATE: u64 = 1 << 61;
 
 /// Buffer slots allocated up front; larger buffers grow on demand.
 const PREALLOCATE: usize = 1024;
@@ -75,11 +111,19 @@ pub(crate) struct State<T> {
     recvq: VecDeque<RecvEntry<T>>,
     next_id: u64,
     closed: bool,
+    /// Ring mode: values of accepted blocked senders that found the ring full again.
+    late: VecDeque<T>,
+    /// The last value stored into `Chan::gate` (only lock holders write it).
+    gate: u64,
 }
 
 /// The channel object shared by all handles.
 pub(crate) struct Chan<T> {
     state: Mutex<State<T>>,
+    /// The buffer of a bounded channel with `cap >= 1` whose slots fit `RING_MAX_BYTES`.
+    ring: Option<Ring<T>>,
+    /// See the module docs ("The ring").
+    gate: AtomicU64,
     /// Capacity; `None` for unbounded.
     cap: Option<usize>,
     /// Mirrors `State::closed` for lock-free reads.
@@ -97,6 +141,9 @@ pub(crate) struct Chan<T> {
 }
 
 /// Waiters to wake once the lock is released. Most operations wake at most one.
+///
+/// Declare it before the lock guard: it also wakes whatever it still holds when dropped,
+/// and locals drop in reverse order, so that happens after the guard released the lock.
 #[derive(Default)]
 pub(crate) struct Wakes {
     one: Option<Arc<Waiter>>,
@@ -113,15 +160,26 @@ impl Wakes {
     }
 
     /// Wakes everyone collected. Call after dropping the channel lock.
-    pub(crate) fn wake(self) {
-        if let Some(w) = self.one {
+    pub(crate) fn wake(mut self) {
+        self.flush();
+    }
+
+    /// Wakes everyone collected so far and keeps collecting. Call without the lock.
+    pub(crate) fn flush(&mut self) {
+        if let Some(w) = self.one.take() {
             w.wake();
             if !self.more.is_empty() {
-                for w in self.more {
+                for w in self.more.drain(..) {
                     w.wake();
                 }
             }
         }
+    }
+}
+
+impl Drop for Wakes {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -152,9 +210,12 @@ impl<T> Chan<T> {
     pub(crate) fn new(cap: Option<usize>) -> Self {
         // The buffer grows up to `cap` on demand (then stays: the steady state allocates
         // nothing), so a large capacity costs memory only when it is used.
+        let ring = cap
+            .filter(|&c| c >= 1 && c <= RING_MAX_BYTES / Ring::<T>::slot_size())
+            .map(Ring::new);
         let buf = match cap {
-            Some(c) => VecDeque::with_capacity(c.min(PREALLOCATE)),
-            None => VecDeque::new(),
+            Some(c) if ring.is_none() => VecDeque::with_capacity(c.min(PREALLOCATE)),
+            _ => VecDeque::new(),
         };
         Chan {
             state: Mutex::new(State {
@@ -163,7 +224,11 @@ impl<T> Chan<T> {
                 recvq: VecDeque::new(),
                 next_id: 0,
                 closed: false,
+                late: VecDeque::new(),
+                gate: 0,
             }),
+            ring,
+            gate: AtomicU64::new(0),
             cap,
             closed: AtomicBool::new(false),
             len: AtomicUsize::new(0),
@@ -182,7 +247,13 @@ impl<T> Chan<T> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::Relaxed)
+        match &self.ring {
+            Some(ring) => {
+                let st = self.lock();
+                ring.len() + st.buf.len() + st.late.len()
+            }
+            None => self.len.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -197,7 +268,12 @@ impl<T> Chan<T> {
     }
 
     pub(crate) fn version(&self) -> u64 {
-        self.version.load(Ordering::SeqCst)
+        let v = self.version.load(Ordering::SeqCst);
+        match &self.ring {
+            // Lock-free pushes and pops do not bump `version`; they move the ring's positions.
+            Some(ring) => v.wrapping_add(ring.moves()),
+            None => v,
+        }
     }
 
     /// Called under the lock after a change that may make an operation ready.
@@ -248,6 +324,219 @@ impl<T> Chan<T> {
         Err(value)
     }
 
+    /// What `gate` must say about `st` (ring mode).
+    fn gate_of(st: &State<T>) -> u64 {
+        let recv = (st.recvq.len() as u64).min(GATE_RECV) * GATE_RECV_ONE;
+        let send = (st.sendq.len() as u64).min(GATE_RECV) * GATE_SEND_ONE;
+        let front = if st.buf.is_empty() { 0 } else { GATE_FRONT };
+        let late = if st.late.is_empty() { 0 } else { GATE_LATE };
+        recv | send | front | late
+    }
+
+    /// Publishes `gate` after a locked change (ring mode), then fences: the caller's next
+    /// look at the ring is ordered after the store (the registration half of the Dekker
+    /// pair in the module docs).
+    fn sync_gate(&self, st: &mut State<T>) {
+        if self.ring.is_some() {
+            let g = Self::gate_of(st);
+            if g != st.gate {
+                st.gate = g;
+                self.gate.store(g, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// A send without the lock: `Err(value)` when the locked path has to decide (no ring,
+    /// somebody queued, full, closed).
+    pub(crate) fn send_fast(&self, value: T) -> Result<(), T> {
+        let Some(ring) = &self.ring else {
+            return Err(value);
+        };
+        if self.gate.load(Ordering::Acquire) != 0 {
+            return Err(value);
+        }
+        match ring.push(value) {
+            Ok(()) => {
+                // The push half of the Dekker pair: a receiver that queued meanwhile is
+                // either seen here or sees the value when it looks at the ring.
+                fence(Ordering::SeqCst);
+                if self.gate.load(Ordering::Relaxed) & GATE_RECV != 0 {
+                    self.settle_now();
+                }
+                Ok(())
+            }
+            Err(PushError::Full(v) | PushError::Closed(v)) => Err(v),
+        }
+    }
+
+    /// A receive without the lock: `None` when the locked path has to decide (no ring,
+    /// receivers queued, values in front or late, empty, closed).
+    pub(crate) fn recv_fast(&self) -> Option<T> {
+        let ring = self.ring.as_ref()?;
+        if self.gate.load(Ordering::Acquire) & (GATE_RECV | GATE_FRONT | GATE_LATE) != 0 {
+            return None;
+        }
+        match ring.pop() {
+            Pop::Value(v) => {
+                fence(Ordering::SeqCst);
+                if self.gate.load(Ordering::Relaxed) & GATE_SEND != 0 {
+                    self.settle_now();
+                }
+                Some(v)
+            }
+            Pop::Empty | Pop::Closed => None,
+        }
+    }
+
+    fn settle_now(&self) {
+        let mut wakes = Wakes::default();
+        let mut st = self.lock();
+        self.settle(&mut st, &mut wakes);
+        drop(st);
+        wakes.wake();
+    }
+
+    /// Ring mode, under the lock: hands buffered values (front, ring, late, in that order) to
+    /// queued receivers, then moves late values and queued senders' values into the ring
+    /// while it has room (invariant 8). Does nothing without a ring.
+    fn settle(&self, st: &mut State<T>, wakes: &mut Wakes) {
+        let Some(ring) = &self.ring else { return };
+        let mut changed = false;
+        loop {
+            let mut moved = false;
+            while st
+                .recvq
+                .iter()
+                .any(|e| e.status == Status::Waiting && e.waiter.is_waiting())
+            {
+                let v = match st.buf.pop_front() {
+                    Some(v) => v,
+                    None => match ring.pop() {
+                        Pop::Value(v) => v,
+                        Pop::Empty | Pop::Closed => match st.late.pop_front() {
+                            Some(v) => v,
+                            None => break,
+                        },
+                    },
+                };
+                match Self::give_to_receiver(st, v, None, wakes) {
+                    Ok(()) => moved = true,
+                    Err(v) => {
+                        // Every queued receiver gave up meanwhile: the value stays the oldest.
+                        st.buf.push_front(v);
+                        break;
+                    }
+                }
+            }
+            while let Some(v) = st.late.pop_front() {
+                match ring.push(v) {
+                    Ok(()) => moved = true,
+                    Err(PushError::Full(v) | PushError::Closed(v)) => {
+                        st.late.push_front(v);
+                        break;
+                    }
+                }
+            }
+            while Self::ring_room(st, ring) {
+                let Some(v) = Self::claim_sender(st, None, wakes) else {
+                    break;
+                };
+                moved = true;
+                if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push(v) {
+                    // A lock-free send took the slot: the accepted value waits at the back.
+                    st.late.push_back(v);
+                }
+            }
+            if !moved {
+                break;
+            }
+            changed = true;
+        }
+        if changed {
+            self.bump();
+        }
+        self.sync_gate(st);
+    }
+
+    /// Ring mode, under the lock: whether a queued or new sender's value fits. Values in
+    /// front count against the capacity (invariant 1: a hand-back may overfill the buffer,
+    /// and then senders wait), and nothing enters the ring while `late` holds values.
+    fn ring_room(st: &State<T>, ring: &Ring<T>) -> bool {
+        st.late.is_empty()
+            && if st.buf.is_empty() {
+                ring.has_room()
+            } else {
+                st.buf.len() + ring.len() < ring.capacity()
+            }
+    }
+
+    /// Ring mode of [`Chan::try_recv_locked`].
+    fn try_recv_ring(
+        &self,
+        ring: &Ring<T>,
+        st: &mut State<T>,
+        me: Option<&Arc<Waiter>>,
+        wakes: &mut Wakes,
+    ) -> Recv<T> {
+        let got = match st.buf.pop_front() {
+            Some(v) => Some(v),
+            None => match ring.pop() {
+                Pop::Value(v) => Some(v),
+                Pop::Empty | Pop::Closed => st.late.pop_front(),
+            },
+        };
+        let r = match got {
+            Some(v) => Recv::Value(v),
+            None => match Self::claim_sender(st, me, wakes) {
+                Some(v) => Recv::Value(v),
+                None if st.closed => Recv::Closed,
+                None => Recv::Empty,
+            },
+        };
+        // A freed slot may take a queued sender's value; `settle` also syncs `gate`.
+        self.settle(st, wakes);
+        r
+    }
+
+    /// Ring mode of [`Chan::try_send_locked`].
+    fn try_send_ring(
+        &self,
+        ring: &Ring<T>,
+        st: &mut State<T>,
+        value: T,
+        me: Option<&Arc<Waiter>>,
+        wakes: &mut Wakes,
+    ) -> Result<(), SendFail<T>> {
+        if st.closed {
+            return Err(SendFail::Closed(value));
+        }
+        // Older buffered values go to queued receivers first.
+        self.settle(st, wakes);
+        let value = match Self::give_to_receiver(st, value, me, wakes) {
+            Ok(()) => {
+                self.bump();
+                self.sync_gate(st);
+                return Ok(());
+            }
+            Err(v) => v,
+        };
+        // Queued senders (still queued after `settle`: the ring is full) go first.
+        let senders_first = !Self::ring_room(st, ring)
+            || st
+                .sendq
+                .iter()
+                .any(|e| e.status == Status::Waiting && is_other_waiting(&e.waiter, me));
+        if senders_first {
+            return Err(SendFail::Full(value));
+        }
+        match ring.push(value) {
+            Ok(()) => Ok(()),
+            Err(PushError::Full(v)) => Err(SendFail::Full(v)),
+            Err(PushError::Closed(v)) => Err(SendFail::Closed(v)),
+        }
+    }
+
     /// Non-blocking receive under the lock. `me` is the caller's own waiter, if it is
     /// registered elsewhere on this channel (select), so it never pairs with itself.
     pub(crate) fn try_recv_locked(
@@ -256,6 +545,9 @@ impl<T> Chan<T> {
         me: Option<&Arc<Waiter>>,
         wakes: &mut Wakes,
     ) -> Recv<T> {
+        if let Some(ring) = &self.ring {
+            return self.try_recv_ring(ring, st, me, wakes);
+        }
         if let Some(v) = st.buf.pop_front() {
             // Readiness changed only if the buffer became empty or stopped being full.
             let mut changed = st.buf.is_empty() || self.cap == Some(st.buf.len() + 1);
@@ -290,6 +582,9 @@ impl<T> Chan<T> {
         me: Option<&Arc<Waiter>>,
         wakes: &mut Wakes,
     ) -> Result<(), SendFail<T>> {
+        if let Some(ring) = &self.ring {
+            return self.try_send_ring(ring, st, value, me, wakes);
+        }
         if st.closed {
             return Err(SendFail::Closed(value));
         }
@@ -316,6 +611,8 @@ impl<T> Chan<T> {
     /// Whether a receive could complete now (for select registration).
     pub(crate) fn recv_ready(&self, st: &State<T>, me: &Arc<Waiter>) -> bool {
         !st.buf.is_empty()
+            || !st.late.is_empty()
+            || self.ring.as_ref().is_some_and(Ring::has_values)
             || st.closed
             || st
                 .sendq
@@ -326,15 +623,27 @@ impl<T> Chan<T> {
     /// Whether a send could complete now (for select registration).
     pub(crate) fn send_ready(&self, st: &State<T>, me: &Arc<Waiter>) -> bool {
         st.closed
-            || self.has_room(st)
+            || match &self.ring {
+                Some(ring) => Self::ring_room(st, ring),
+                None => self.has_room(st),
+            }
             || st
                 .recvq
                 .iter()
                 .any(|e| e.status == Status::Waiting && is_other_waiting(&e.waiter, Some(me)))
     }
 
-    /// Appends a blocked receiver; returns its id.
-    pub(crate) fn register_recv(&self, st: &mut State<T>, waiter: &Arc<Waiter>, arm: usize) -> u64 {
+    /// Appends a blocked receiver; returns its id. In ring mode this is the registration
+    /// half of the Dekker pair: publish `gate`, then settle, which hands this receiver (or
+    /// an older one) a value that a lock-free send pushed meanwhile; wake `wakes` after
+    /// unlocking.
+    pub(crate) fn register_recv(
+        &self,
+        st: &mut State<T>,
+        waiter: &Arc<Waiter>,
+        arm: usize,
+        wakes: &mut Wakes,
+    ) -> u64 {
         self.bump();
         st.next_id += 1;
         let id = st.next_id;
@@ -345,16 +654,20 @@ impl<T> Chan<T> {
             slot: None,
             status: Status::Waiting,
         });
+        self.sync_gate(st);
+        self.settle(st, wakes);
         id
     }
 
-    /// Appends a blocked sender holding `value`; returns its id.
+    /// Appends a blocked sender holding `value`; returns its id. In ring mode, as
+    /// [`Chan::register_recv`]: a slot a lock-free receive freed meanwhile takes the value.
     pub(crate) fn register_send(
         &self,
         st: &mut State<T>,
         waiter: &Arc<Waiter>,
         arm: usize,
         value: T,
+        wakes: &mut Wakes,
     ) -> u64 {
         self.bump();
         st.next_id += 1;
@@ -366,6 +679,8 @@ impl<T> Chan<T> {
             value: Some(value),
             status: Status::Waiting,
         });
+        self.sync_gate(st);
+        self.settle(st, wakes);
         id
     }
 
@@ -381,6 +696,18 @@ impl<T> Chan<T> {
     ) -> Option<RecvDone<T>> {
         let pos = st.recvq.binary_search_by_key(&id, |e| e.id).ok()?;
         let e = st.recvq.remove(pos)?;
+        let done = self.recv_outcome(st, e, cancelled, wakes);
+        self.sync_gate(st);
+        done
+    }
+
+    fn recv_outcome(
+        &self,
+        st: &mut State<T>,
+        e: RecvEntry<T>,
+        cancelled: bool,
+        wakes: &mut Wakes,
+    ) -> Option<RecvDone<T>> {
         match (e.status, e.slot) {
             (Status::Waiting, _) => None,
             (Status::Done, Some(v)) if cancelled => {
@@ -406,7 +733,7 @@ impl<T> Chan<T> {
     /// `closed` before it chooses waiters, so a `Closed` choice is never read as `open`.
     pub(crate) fn finish_chosen_send(&self, id: u64) -> (Option<T>, bool) {
         if self.is_closed() {
-            Self::unregister_send(&mut self.lock(), id)
+            self.unregister_send(&mut self.lock(), id)
         } else {
             (None, false)
         }
@@ -414,11 +741,13 @@ impl<T> Chan<T> {
 
     /// Removes the send entry `id`. Returns the value if it was not sent: not chosen, or
     /// chosen because the channel closed. The flag says whether the channel closed.
-    pub(crate) fn unregister_send(st: &mut State<T>, id: u64) -> (Option<T>, bool) {
+    pub(crate) fn unregister_send(&self, st: &mut State<T>, id: u64) -> (Option<T>, bool) {
         let Ok(pos) = st.sendq.binary_search_by_key(&id, |e| e.id) else {
             return (None, false);
         };
-        match st.sendq.remove(pos) {
+        let e = st.sendq.remove(pos);
+        self.sync_gate(st);
+        match e {
             Some(e) => (e.value, e.status == Status::Closed),
             None => (None, false),
         }
@@ -444,6 +773,9 @@ impl<T> Chan<T> {
             }
             st.closed = true;
             self.closed.store(true, Ordering::Release);
+            if let Some(ring) = &self.ring {
+                ring.close();
+            }
             self.bump();
             for e in st.recvq.iter_mut() {
                 if e.status == Status::Waiting && e.waiter.try_select(e.arm) {

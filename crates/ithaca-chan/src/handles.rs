@@ -277,6 +277,10 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let value = match self.chan.send_fast(value) {
+            Ok(()) => return Ok(()),
+            Err(v) => v,
+        };
         let mut wakes = Wakes::default();
         let mut st = self.chan.lock();
         let r = self.chan.try_send_locked(&mut st, value, None, &mut wakes);
@@ -389,6 +393,9 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(ithaca_chan::TryRecvError::Closed));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        if let Some(v) = self.chan.recv_fast() {
+            return Ok(v);
+        }
         let mut wakes = Wakes::default();
         let mut st = self.chan.lock();
         let r = self.chan.try_recv_locked(&mut st, None, &mut wakes);

@@ -44,6 +44,7 @@ mod chan;
 mod error;
 mod handles;
 mod loom;
+mod ring;
 mod select;
 mod wait;
 

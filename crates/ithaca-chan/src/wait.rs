@@ -84,6 +84,9 @@ pub(crate) fn recv_blocking<T>(
     let mut wakes = Wakes::default();
     let mut backoff = Backoff::new(chan);
     let mut st = loop {
+        if let Some(v) = chan.recv_fast() {
+            return Ok(v);
+        }
         let mut st = chan.lock();
         match chan.try_recv_locked(&mut st, None, &mut wakes) {
             Recv::Value(v) => {
@@ -102,11 +105,16 @@ pub(crate) fn recv_blocking<T>(
             break st;
         }
         drop(st);
+        // The try may have accepted a queued sender (ring mode): wake it before waiting.
+        wakes.flush();
         backoff.snooze();
     };
     let waiter = Waiter::for_thread();
-    let id = chan.register_recv(&mut st, &waiter, 0);
+    let mut reg_wakes = Wakes::default();
+    let id = chan.register_recv(&mut st, &waiter, 0, &mut reg_wakes);
     drop(st);
+    wakes.flush();
+    reg_wakes.wake();
     let decision = {
         let _blocked = diag::ThreadWait::begin(reason_recv(deadline), deadline.is_none(), location);
         waiter.park(deadline)
@@ -134,6 +142,10 @@ pub(crate) fn send_blocking<T>(
     let mut backoff = Backoff::new(chan);
     let mut value = value;
     let mut st = loop {
+        value = match chan.send_fast(value) {
+            Ok(()) => return Ok(()),
+            Err(v) => v,
+        };
         let mut st = chan.lock();
         value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
             Ok(()) => {
@@ -151,11 +163,15 @@ pub(crate) fn send_blocking<T>(
             break st;
         }
         drop(st);
+        wakes.flush();
         backoff.snooze();
     };
     let waiter = Waiter::for_thread();
-    let id = chan.register_send(&mut st, &waiter, 0, value);
+    let mut reg_wakes = Wakes::default();
+    let id = chan.register_send(&mut st, &waiter, 0, value, &mut reg_wakes);
     drop(st);
+    wakes.flush();
+    reg_wakes.wake();
     let decision = {
         let _blocked = diag::ThreadWait::begin(reason_send(deadline), deadline.is_none(), location);
         waiter.park(deadline)
@@ -164,7 +180,7 @@ pub(crate) fn send_blocking<T>(
     let (value, closed) = if chosen {
         chan.finish_chosen_send(id)
     } else {
-        Chan::unregister_send(&mut chan.lock(), id)
+        chan.unregister_send(&mut chan.lock(), id)
     };
     match (chosen, value) {
         (true, None) => Ok(()),
@@ -257,6 +273,9 @@ impl RecvWait {
                 None => Err(RecvTimeoutError::Timeout),
             });
         }
+        if let Some(v) = chan.recv_fast() {
+            return Poll::Ready(Ok(v));
+        }
         let mut st = chan.lock();
         match chan.try_recv_locked(&mut st, None, &mut wakes) {
             Recv::Value(v) => {
@@ -271,8 +290,9 @@ impl RecvWait {
             return Poll::Ready(Err(RecvTimeoutError::Timeout));
         }
         let waiter = Waiter::for_task(cx.waker());
-        let id = chan.register_recv(&mut st, &waiter, 0);
+        let id = chan.register_recv(&mut st, &waiter, 0, &mut wakes);
         drop(st);
+        wakes.wake();
         self.reg = Some(Registered::new(waiter, id, deadline, cx));
         diag::note_wait(reason_recv(deadline), deadline.is_none(), location);
         Poll::Pending
@@ -323,7 +343,7 @@ impl<T> SendWait<T> {
             let (value, closed) = if chosen {
                 chan.finish_chosen_send(reg.id)
             } else {
-                Chan::unregister_send(&mut chan.lock(), reg.id)
+                chan.unregister_send(&mut chan.lock(), reg.id)
             };
             reg.release();
             return Poll::Ready(match (chosen, value) {
@@ -337,6 +357,10 @@ impl<T> SendWait<T> {
             .value
             .take()
             .expect("send future polled after completion");
+        let value = match chan.send_fast(value) {
+            Ok(()) => return Poll::Ready(Ok(())),
+            Err(v) => v,
+        };
         let mut wakes = Wakes::default();
         let mut st = chan.lock();
         let value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
@@ -352,8 +376,9 @@ impl<T> SendWait<T> {
             return Poll::Ready(Err(SendTimeoutError::Timeout(value)));
         }
         let waiter = Waiter::for_task(cx.waker());
-        let id = chan.register_send(&mut st, &waiter, 0, value);
+        let id = chan.register_send(&mut st, &waiter, 0, value, &mut wakes);
         drop(st);
+        wakes.wake();
         self.reg = Some(Registered::new(waiter, id, deadline, cx));
         diag::note_wait(reason_send(deadline), deadline.is_none(), location);
         Poll::Pending
@@ -364,7 +389,7 @@ impl<T> SendWait<T> {
     pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
         if let Some(reg) = self.reg.take() {
             let (value, _) = if reg.waiter.try_abort() {
-                Chan::unregister_send(&mut chan.lock(), reg.id)
+                chan.unregister_send(&mut chan.lock(), reg.id)
             } else {
                 chan.finish_chosen_send(reg.id)
             };

@@ -83,3 +83,62 @@ fn select_recv_races_sender() {
         assert_eq!(rx2.try_recv(), Err(TryRecvError::Empty));
     });
 }
+
+/// Ring mode, the Dekker pair of the module docs: a lock-free send racing a receiver that
+/// queues. Either the sender sees the queued receiver and settles, or the receiver sees the
+/// value when it registers: the receiver never sleeps past the value.
+#[test]
+fn ring_lock_free_send_meets_queued_receiver() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let t = thread::spawn(move || rx.recv_blocking());
+        tx.try_send(5).unwrap();
+        assert_eq!(t.join().unwrap(), Some(5));
+    });
+}
+
+/// Ring mode, the other Dekker pair: a lock-free receive from a full ring racing a sender
+/// that queues; the queued value enters the ring (FIFO after the buffered one).
+#[test]
+fn ring_lock_free_recv_frees_queued_sender() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(1).unwrap();
+        let t = thread::spawn(move || tx.send_blocking(2).is_ok());
+        let first = loop {
+            if let Ok(v) = rx.try_recv() {
+                break v;
+            }
+            thread::yield_now();
+        };
+        assert_eq!(first, 1);
+        assert_eq!(rx.recv_blocking(), Some(2));
+        assert!(t.join().unwrap());
+    });
+}
+
+/// Ring mode: two lock-free senders and a blocking receiver on one slot; every value
+/// arrives exactly once, and closing after the senders leaves nothing behind.
+#[test]
+fn ring_two_senders_one_slot() {
+    // Three parties spinning on one slot make long paths: raise loom's branch limit and
+    // bound preemptions at 2 so the model finishes in CI.
+    let mut model = loom::model::Builder::new();
+    model.max_branches = 100_000;
+    model.preemption_bound = Some(2);
+    model.check(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || tx.send_blocking(1).is_ok());
+        let b = thread::spawn(move || tx2.send_blocking(2).is_ok());
+        let x = rx.recv_blocking().unwrap();
+        let y = rx.recv_blocking().unwrap();
+        assert!(a.join().unwrap() && b.join().unwrap());
+        assert_eq!(x + y, 3);
+        assert_eq!(
+            rx.recv_blocking(),
+            None,
+            "both senders dropped: closed and drained"
+        );
+    });
+}

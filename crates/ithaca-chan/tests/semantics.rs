@@ -141,6 +141,31 @@ fn ch26_full_buffer_with_blocked_senders_keeps_global_fifo() {
     }
 }
 
+/// A capacity whose ring would exceed 1 MiB keeps its values in a buffer that grows on
+/// demand under the lock (a different code path from small buffers): same rules.
+#[test]
+fn ch26_large_buffer_full_then_fifo_with_blocked_sender() {
+    const CAP: usize = 20_000; // 20,000 slots of 72 bytes: over the ring's 1 MiB
+    let (tx, rx) = bounded::<[u64; 8]>(CAP);
+    for i in 0..CAP as u64 {
+        tx.try_send([i; 8]).unwrap();
+    }
+    assert_eq!(tx.len(), CAP);
+    assert!(matches!(tx.try_send([0; 8]), Err(TrySendError::Full(_))));
+    let tx2 = tx.clone();
+    let parked = thread::spawn(move || tx2.send_blocking([u64::MAX; 8]).unwrap());
+    eventually(|| rx.waiting().1 == 1);
+    for i in 0..CAP as u64 {
+        assert_eq!(rx.recv_blocking(), Some([i; 8]));
+    }
+    assert_eq!(
+        rx.recv_blocking(),
+        Some([u64::MAX; 8]),
+        "the parked sender's value is last"
+    );
+    parked.join().unwrap();
+}
+
 #[test]
 fn ch27_nonblocking_recv_on_closed_prefers_data() {
     let (tx, rx) = bounded(1);

@@ -9,7 +9,9 @@
 //! `std::sync` directly; it goes through this module.
 
 #[cfg(loom)]
-pub use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub use loom::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 #[cfg(loom)]
 pub use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(loom)]
@@ -18,7 +20,9 @@ pub use loom::thread::{current, park, yield_now, Thread};
 #[cfg(not(loom))]
 pub use crate::lock::{SpinGuard as MutexGuard, SpinMutex as Mutex};
 #[cfg(not(loom))]
-pub use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub use std::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 #[cfg(not(loom))]
 pub use std::sync::Arc;
 #[cfg(not(loom))]

@@ -402,6 +402,12 @@ impl<T> Chan<T> {
     /// while it has room (invariant 8). Does nothing without a ring.
     fn settle(&self, st: &mut State<T>, wakes: &mut Wakes) {
         let Some(ring) = &self.ring else { return };
+        if st.recvq.is_empty() && st.sendq.is_empty() && st.late.is_empty() {
+            // Nobody to hand a value to and nothing to move: the common case, kept cheap
+            // (no look at the ring's positions, which live on the other parties' lines).
+            self.sync_gate(st);
+            return;
+        }
         let mut changed = false;
         loop {
             let mut moved = false;
@@ -438,7 +444,7 @@ impl<T> Chan<T> {
                     }
                 }
             }
-            while Self::ring_room(st, ring) {
+            while !st.sendq.is_empty() && Self::ring_room(st, ring) {
                 let Some(v) = Self::claim_sender(st, None, wakes) else {
                     break;
                 };
@@ -521,13 +527,15 @@ impl<T> Chan<T> {
             }
             Err(v) => v,
         };
-        // Queued senders (still queued after `settle`: the ring is full) go first.
-        let senders_first = !Self::ring_room(st, ring)
+        // Queued senders (still queued after `settle`: the ring is full) go first; values
+        // handed back to the front count against the capacity (see `ring_room`).
+        let no_room = !st.late.is_empty()
+            || (!st.buf.is_empty() && st.buf.len() + ring.len() >= ring.capacity())
             || st
                 .sendq
                 .iter()
                 .any(|e| e.status == Status::Waiting && is_other_waiting(&e.waiter, me));
-        if senders_first {
+        if no_room {
             return Err(SendFail::Full(value));
         }
         match ring.push(value) {

@@ -121,7 +121,9 @@ pub(crate) struct State<T> {
 pub(crate) struct Chan<T> {
     state: Mutex<State<T>>,
     /// The buffer of a bounded channel with `cap >= 1` whose slots fit `RING_MAX_BYTES`.
-    ring: Option<Ring<T>>,
+    /// Boxed: a ring keeps `head` and `tail` on cache lines of their own, and a rendezvous
+    /// or unbounded channel (one per idle goroutine, often) should not carry that padding.
+    ring: Option<Box<Ring<T>>>,
     /// See the module docs ("The ring").
     gate: AtomicU64,
     /// Capacity; `None` for unbounded.
@@ -212,7 +214,7 @@ impl<T> Chan<T> {
         // nothing), so a large capacity costs memory only when it is used.
         let ring = cap
             .filter(|&c| c >= 1 && c <= RING_MAX_BYTES / Ring::<T>::slot_size())
-            .map(Ring::new);
+            .map(|c| Box::new(Ring::new(c)));
         let buf = match cap {
             Some(c) if ring.is_none() => VecDeque::with_capacity(c.min(PREALLOCATE)),
             _ => VecDeque::new(),
@@ -620,7 +622,7 @@ impl<T> Chan<T> {
     pub(crate) fn recv_ready(&self, st: &State<T>, me: &Arc<Waiter>) -> bool {
         !st.buf.is_empty()
             || !st.late.is_empty()
-            || self.ring.as_ref().is_some_and(Ring::has_values)
+            || self.ring.as_deref().is_some_and(Ring::has_values)
             || st.closed
             || st
                 .sendq

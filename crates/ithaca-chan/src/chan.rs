@@ -502,8 +502,14 @@ impl<T> Chan<T> {
                 None => Recv::Empty,
             },
         };
-        // A freed slot may take a queued sender's value; `settle` also syncs `gate`.
-        self.settle(st, wakes);
+        // A freed slot may take a queued sender's value. (Queued receivers need nothing
+        // here: by invariant 8 nothing was buffered for them but racing lock-free pushes,
+        // whose senders settle.)
+        if st.sendq.is_empty() && st.late.is_empty() {
+            self.sync_gate(st);
+        } else {
+            self.settle(st, wakes);
+        }
         r
     }
 
@@ -519,8 +525,10 @@ impl<T> Chan<T> {
         if st.closed {
             return Err(SendFail::Closed(value));
         }
-        // Older buffered values go to queued receivers first.
-        self.settle(st, wakes);
+        // No `settle` first: with receivers queued, invariant 8 leaves nothing buffered but
+        // values of racing lock-free sends, which those senders hand out themselves (after
+        // their fence they see the queued receivers). Not reading the ring here keeps a
+        // queued channel's hand-off to the lock's cache line.
         let value = match Self::give_to_receiver(st, value, me, wakes) {
             Ok(()) => {
                 self.bump();

@@ -531,8 +531,8 @@ impl<T> Chan<T> {
         // queued channel's hand-off to the lock's cache line.
         let value = match Self::give_to_receiver(st, value, me, wakes) {
             Ok(()) => {
+                // The receiver's entry stays queued until its owner removes it: `gate` holds.
                 self.bump();
-                self.sync_gate(st);
                 return Ok(());
             }
             Err(v) => v,

@@ -245,9 +245,9 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Marks the ring closed: every later push fails. Returns whether this call closed it.
-    pub(crate) fn close(&self) -> bool {
-        self.tail.0.fetch_or(self.mark, Ordering::SeqCst) & self.mark == 0
+    /// Marks the ring closed: every later push fails.
+    pub(crate) fn close(&self) {
+        self.tail.0.fetch_or(self.mark, Ordering::SeqCst);
     }
 
     /// `head` and `tail` (closed bit cleared), `SeqCst`: a push or a pop started before the

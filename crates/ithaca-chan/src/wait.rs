@@ -110,11 +110,11 @@ pub(crate) fn recv_blocking<T>(
         backoff.snooze();
     };
     let waiter = Waiter::for_thread();
-    let mut reg_wakes = Wakes::default();
-    let id = chan.register_recv(&mut st, &waiter, 0, &mut reg_wakes);
+    let id = chan.register_recv(&mut st, &waiter, 0, &mut wakes);
     drop(st);
+    // Wakes what the last try and the registration collected (a queued sender the ring
+    // accepted, say) before this thread parks.
     wakes.flush();
-    reg_wakes.wake();
     let decision = {
         let _blocked = diag::ThreadWait::begin(reason_recv(deadline), deadline.is_none(), location);
         waiter.park(deadline)
@@ -167,11 +167,11 @@ pub(crate) fn send_blocking<T>(
         backoff.snooze();
     };
     let waiter = Waiter::for_thread();
-    let mut reg_wakes = Wakes::default();
-    let id = chan.register_send(&mut st, &waiter, 0, value, &mut reg_wakes);
+    let id = chan.register_send(&mut st, &waiter, 0, value, &mut wakes);
     drop(st);
+    // Wakes what the last try and the registration collected (a queued sender the ring
+    // accepted, say) before this thread parks.
     wakes.flush();
-    reg_wakes.wake();
     let decision = {
         let _blocked = diag::ThreadWait::begin(reason_send(deadline), deadline.is_none(), location);
         waiter.park(deadline)

@@ -132,11 +132,13 @@ pub(crate) struct Chan<T> {
     closed: AtomicBool,
     /// Mirrors `buf.len()` for lock-free `len()` (a snapshot, as Go's `len(ch)`).
     len: AtomicUsize,
-    /// Bumped (under the lock) by every change that may change whether an operation is
-    /// ready — a receive's (buffer empty or not, a sender waiting, closed) or a send's
-    /// (buffer full or not, a receiver waiting, closed) — and by nothing else, so the
-    /// steady state of a busy buffer skips the store. Read by a select with a default to
-    /// prove that no arm was ready at one instant (see `ithaca_core::select`).
+    /// Bumped (under the lock) by every change that may make an operation *become* ready —
+    /// a receive (a value buffered into an empty buffer or handed back, a sender queued,
+    /// close) or a send (a full buffer freed a slot, a receiver queued, close) — and by
+    /// nothing else: a change that only makes operations unready (a hand-off to a queued
+    /// party, the buffer filling or emptying) cannot invalidate the proof it serves. Read by
+    /// a select with a default to prove that no arm was ready at one instant (see
+    /// `ithaca_core::select`): each arm was unready when polled, and none became ready since.
     version: AtomicU64,
     pub(crate) senders: AtomicUsize,
     pub(crate) receivers: AtomicUsize,
@@ -149,37 +151,51 @@ pub(crate) struct Chan<T> {
 #[derive(Default)]
 pub(crate) struct Wakes {
     one: Option<Arc<Waiter>>,
-    more: Vec<Arc<Waiter>>,
+    /// Allocated only when a second waiter is collected (close, settle).
+    more: Option<Vec<Arc<Waiter>>>,
 }
 
 impl Wakes {
+    #[inline]
     fn push(&mut self, w: Arc<Waiter>) {
-        if self.one.is_none() {
-            self.one = Some(w);
-        } else {
-            self.more.push(w);
+        match &mut self.one {
+            one @ None => *one = Some(w),
+            Some(_) => self.push_more(w),
         }
     }
 
+    #[cold]
+    fn push_more(&mut self, w: Arc<Waiter>) {
+        self.more.get_or_insert_with(Vec::new).push(w);
+    }
+
     /// Wakes everyone collected. Call after dropping the channel lock.
-    pub(crate) fn wake(mut self) {
-        self.flush();
+    #[inline]
+    pub(crate) fn wake(self) {
+        // `Drop` does it.
     }
 
     /// Wakes everyone collected so far and keeps collecting. Call without the lock.
+    #[inline]
     pub(crate) fn flush(&mut self) {
         if let Some(w) = self.one.take() {
-            w.wake();
-            if !self.more.is_empty() {
-                for w in self.more.drain(..) {
-                    w.wake();
-                }
+            self.flush_all(w);
+        }
+    }
+
+    fn flush_all(&mut self, first: Arc<Waiter>) {
+        first.wake();
+        drop(first);
+        if let Some(more) = self.more.as_mut().filter(|m| !m.is_empty()) {
+            for w in more.drain(..) {
+                w.wake();
             }
         }
     }
 }
 
 impl Drop for Wakes {
+    #[inline]
     fn drop(&mut self) {
         self.flush();
     }
@@ -294,18 +310,25 @@ impl<T> Chan<T> {
     /// entry (invariant 5's exception): the sender learns it was chosen from its waiter and
     /// need not take the lock again (see [`Chan::finish_chosen_send`]).
     fn claim_sender(st: &mut State<T>, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Option<T> {
-        let i = st.sendq.iter().position(|e| {
+        let claimable = |e: &SendEntry<T>| {
             e.status == Status::Waiting
                 && is_other_waiting(&e.waiter, me)
                 && e.waiter.try_select(e.arm)
-        })?;
-        let e = st.sendq.remove(i)?;
+        };
+        // The head is the one to take unless it gave up or is our own (select).
+        let e = if claimable(st.sendq.front()?) {
+            st.sendq.pop_front()
+        } else {
+            let i = st.sendq.iter().skip(1).position(claimable)? + 1;
+            st.sendq.remove(i)
+        }?;
         wakes.push(e.waiter);
         e.value
     }
 
     /// Claims the first claimable blocked receiver (not `me`) and fills its slot; gives the
     /// value back if there is none.
+    #[inline]
     fn give_to_receiver(
         st: &mut State<T>,
         value: T,
@@ -338,6 +361,7 @@ impl<T> Chan<T> {
     /// Publishes `gate` after a locked change (ring mode), then fences: the caller's next
     /// look at the ring is ordered after the store (the registration half of the Dekker
     /// pair in the module docs).
+    #[inline]
     fn sync_gate(&self, st: &mut State<T>) {
         if self.ring.is_some() {
             let g = Self::gate_of(st);
@@ -402,6 +426,7 @@ impl<T> Chan<T> {
     /// Ring mode, under the lock: hands buffered values (front, ring, late, in that order) to
     /// queued receivers, then moves late values and queued senders' values into the ring
     /// while it has room (invariant 8). Does nothing without a ring.
+    #[inline]
     fn settle(&self, st: &mut State<T>, wakes: &mut Wakes) {
         let Some(ring) = &self.ring else { return };
         if st.recvq.is_empty() && st.sendq.is_empty() && st.late.is_empty() {
@@ -410,6 +435,11 @@ impl<T> Chan<T> {
             self.sync_gate(st);
             return;
         }
+        self.settle_moves(ring, st, wakes);
+    }
+
+    /// The part of [`Chan::settle`] that moves values.
+    fn settle_moves(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) {
         let mut changed = false;
         loop {
             let mut moved = false;
@@ -530,11 +560,9 @@ impl<T> Chan<T> {
         // their fence they see the queued receivers). Not reading the ring here keeps a
         // queued channel's hand-off to the lock's cache line.
         let value = match Self::give_to_receiver(st, value, me, wakes) {
-            Ok(()) => {
-                // The receiver's entry stays queued until its owner removes it: `gate` holds.
-                self.bump();
-                return Ok(());
-            }
+            // The receiver's entry stays queued until its owner removes it: `gate` holds.
+            // No `bump`: a hand-off makes no operation ready (see `version`).
+            Ok(()) => return Ok(()),
             Err(v) => v,
         };
         // Queued senders (still queued after `settle`: the ring is full) go first; values
@@ -567,22 +595,20 @@ impl<T> Chan<T> {
             return self.try_recv_ring(ring, st, me, wakes);
         }
         if let Some(v) = st.buf.pop_front() {
-            // Readiness changed only if the buffer became empty or stopped being full.
-            let mut changed = st.buf.is_empty() || self.cap == Some(st.buf.len() + 1);
+            // A send became ready only if the buffer stopped being full and no queued
+            // sender's value takes the freed slot.
             if self.has_room(st) {
-                if let Some(moved) = Self::claim_sender(st, me, wakes) {
-                    st.buf.push_back(moved);
-                    changed = true;
+                match Self::claim_sender(st, me, wakes) {
+                    Some(moved) => st.buf.push_back(moved),
+                    None if self.cap == Some(st.buf.len() + 1) => self.bump(),
+                    None => {}
                 }
             }
             self.sync_len(st);
-            if changed {
-                self.bump();
-            }
             return Recv::Value(v);
         }
         if let Some(v) = Self::claim_sender(st, me, wakes) {
-            self.bump();
+            // No `bump`: taking a queued sender's value makes no operation ready.
             return Recv::Value(v);
         }
         if st.closed {
@@ -607,17 +633,15 @@ impl<T> Chan<T> {
             return Err(SendFail::Closed(value));
         }
         let value = match Self::give_to_receiver(st, value, me, wakes) {
-            Ok(()) => {
-                self.bump();
-                return Ok(());
-            }
+            // No `bump`: a hand-off makes no operation ready (see `version`).
+            Ok(()) => return Ok(()),
             Err(v) => v,
         };
         if self.has_room(st) {
             st.buf.push_back(value);
             self.sync_len(st);
-            // Readiness changed only if the buffer stopped being empty or became full.
-            if st.buf.len() == 1 || self.cap == Some(st.buf.len()) {
+            // A receive became ready only if the buffer stopped being empty.
+            if st.buf.len() == 1 {
                 self.bump();
             }
             Ok(())

@@ -20,9 +20,14 @@
 //! * A thread's waiter is cached per thread and reused only when no queue or peer holds a
 //!   reference to it (`Arc::strong_count == 1`); task waiters are pooled the same way, so the
 //!   steady state allocates nothing.
+//! * A task waiter's waker is written only by its owner (the future that registered it),
+//!   under the waker lock, and the owner records the waker's identity (data and vtable
+//!   pointers) in `waker_id` at the same time. Peers only read the waker (under the lock, to
+//!   wake it); the owner reads `waker_id` without the lock — nobody else writes it — so a
+//!   re-poll with the same waker (the common case) costs no lock.
 
 #[cfg(not(loom))]
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::task::Waker;
 use std::time::Instant;
@@ -46,7 +51,21 @@ pub enum Decision {
 
 enum Target {
     Thread(Thread),
-    Task(Mutex<Option<Waker>>),
+    Task {
+        waker: Mutex<Option<Waker>>,
+        /// The stored waker's data and vtable addresses (`(0, 0)` when none); see the
+        /// module invariants.
+        waker_id: [AtomicUsize; 2],
+    },
+}
+
+/// What `Waker::will_wake` compares: the data and vtable pointers.
+#[inline]
+fn waker_id(waker: &Waker) -> [usize; 2] {
+    [
+        waker.data() as usize,
+        std::ptr::from_ref(waker.vtable()) as usize,
+    ]
 }
 
 /// One blocked party: a parked thread or an async task, plus the atomic word that decides
@@ -76,6 +95,8 @@ impl fmt::Debug for Waiter {
 #[cfg(not(loom))]
 thread_local! {
     static THREAD_WAITER: RefCell<Option<Arc<Waiter>>> = const { RefCell::new(None) };
+    /// The last recycled task waiter: most tasks wait on one thing at a time.
+    static TASK_LAST: Cell<Option<Arc<Waiter>>> = const { Cell::new(None) };
     static TASK_POOL: RefCell<Vec<Arc<Waiter>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -137,30 +158,43 @@ impl Waiter {
     pub fn for_task(waker: &Waker) -> Arc<Waiter> {
         #[cfg(not(loom))]
         {
-            let pooled = TASK_POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten();
+            let pooled = TASK_LAST
+                .try_with(Cell::take)
+                .ok()
+                .flatten()
+                .or_else(|| TASK_POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten());
             if let Some(w) = pooled {
+                // Pooled waiters are unique (see `recycle`): no peer looks at it any more.
                 w.state.store(WAITING, Ordering::Relaxed);
                 w.set_waker(waker);
                 return w;
             }
         }
+        let [d, v] = waker_id(waker);
         Arc::new(Waiter {
             state: AtomicUsize::new(WAITING),
-            target: Target::Task(Mutex::new(Some(waker.clone()))),
+            target: Target::Task {
+                waker: Mutex::new(Some(waker.clone())),
+                waker_id: [AtomicUsize::new(d), AtomicUsize::new(v)],
+            },
         })
     }
 
     /// Returns a task waiter to this thread's pool if no queue or peer still holds it.
+    ///
+    /// The waiter keeps its waker, so the next wait of the same task on this thread skips
+    /// cloning it again. That keeps the task's allocation (not its future, which the
+    /// runtime drops when the task finishes) alive until the waiter is reused or the thread
+    /// exits: at most `TASK_POOL_MAX + 1` tasks per thread.
     pub fn recycle(this: Arc<Waiter>) {
         #[cfg(not(loom))]
         {
-            if Arc::strong_count(&this) != 1 || !matches!(this.target, Target::Task(_)) {
+            if Arc::strong_count(&this) != 1 || !matches!(this.target, Target::Task { .. }) {
                 return;
             }
-            if let Target::Task(slot) = &this.target {
-                // Drop the waker now: a pooled waiter must not keep a task alive.
-                *lock(slot) = None;
-            }
+            let Ok(Some(this)) = TASK_LAST.try_with(|c| c.replace(Some(this))) else {
+                return;
+            };
             let _ = TASK_POOL.try_with(|p| {
                 let mut p = p.borrow_mut();
                 if p.len() < TASK_POOL_MAX {
@@ -173,13 +207,30 @@ impl Waiter {
     }
 
     /// Replaces the waker a task waiter wakes (a future may move between tasks' wakers).
+    /// Only the waiter's owner may call it (see the module invariants); when `waker` wakes
+    /// the same task as the stored one, it takes no lock.
+    #[inline]
     pub fn set_waker(&self, waker: &Waker) {
-        if let Target::Task(slot) = &self.target {
-            let mut slot = lock(slot);
-            match slot.as_ref() {
-                Some(old) if old.will_wake(waker) => {}
-                _ => *slot = Some(waker.clone()),
+        if let Target::Task { waker_id: id, .. } = &self.target {
+            let [d, v] = waker_id(waker);
+            if id[0].load(Ordering::Relaxed) != d || id[1].load(Ordering::Relaxed) != v {
+                self.replace_waker(waker);
             }
+        }
+    }
+
+    #[cold]
+    fn replace_waker(&self, waker: &Waker) {
+        if let Target::Task {
+            waker: slot,
+            waker_id: id,
+        } = &self.target
+        {
+            let [d, v] = waker_id(waker);
+            let mut slot = lock(slot);
+            *slot = Some(waker.clone());
+            id[0].store(d, Ordering::Relaxed);
+            id[1].store(v, Ordering::Relaxed);
         }
     }
 
@@ -222,7 +273,7 @@ impl Waiter {
     pub fn wake(&self) {
         match &self.target {
             Target::Thread(t) => t.unpark(),
-            Target::Task(slot) => {
+            Target::Task { waker: slot, .. } => {
                 let waker = lock(slot).clone();
                 if let Some(w) = waker {
                     w.wake();

@@ -151,8 +151,9 @@ pub(crate) struct Chan<T> {
 #[derive(Default)]
 pub(crate) struct Wakes {
     one: Option<Arc<Waiter>>,
-    /// Allocated only when a second waiter is collected (close, settle).
-    more: Option<Vec<Arc<Waiter>>>,
+    /// Allocated only when a second waiter is collected (close, settle). Boxed: that made
+    /// the drop of the common, empty case measurably cheaper (callgrind) than a plain `Vec`.
+    more: Option<Box<Vec<Arc<Waiter>>>>,
 }
 
 impl Wakes {
@@ -166,7 +167,7 @@ impl Wakes {
 
     #[cold]
     fn push_more(&mut self, w: Arc<Waiter>) {
-        self.more.get_or_insert_with(Vec::new).push(w);
+        self.more.get_or_insert_with(Box::default).push(w);
     }
 
     /// Wakes everyone collected. Call after dropping the channel lock.
@@ -309,7 +310,19 @@ impl<T> Chan<T> {
     /// Claims the first claimable blocked sender (not `me`), takes its value and removes its
     /// entry (invariant 5's exception): the sender learns it was chosen from its waiter and
     /// need not take the lock again (see [`Chan::finish_chosen_send`]).
+    #[inline]
     fn claim_sender(st: &mut State<T>, me: Option<&Arc<Waiter>>, wakes: &mut Wakes) -> Option<T> {
+        if st.sendq.is_empty() {
+            return None;
+        }
+        Self::claim_queued_sender(st, me, wakes)
+    }
+
+    fn claim_queued_sender(
+        st: &mut State<T>,
+        me: Option<&Arc<Waiter>>,
+        wakes: &mut Wakes,
+    ) -> Option<T> {
         let claimable = |e: &SendEntry<T>| {
             e.status == Status::Waiting
                 && is_other_waiting(&e.waiter, me)
@@ -330,6 +343,18 @@ impl<T> Chan<T> {
     /// value back if there is none.
     #[inline]
     fn give_to_receiver(
+        st: &mut State<T>,
+        value: T,
+        me: Option<&Arc<Waiter>>,
+        wakes: &mut Wakes,
+    ) -> Result<(), T> {
+        if st.recvq.is_empty() {
+            return Err(value);
+        }
+        Self::give_to_queued_receiver(st, value, me, wakes)
+    }
+
+    fn give_to_queued_receiver(
         st: &mut State<T>,
         value: T,
         me: Option<&Arc<Waiter>>,
@@ -736,8 +761,13 @@ impl<T> Chan<T> {
         cancelled: bool,
         wakes: &mut Wakes,
     ) -> Option<RecvDone<T>> {
-        let pos = st.recvq.binary_search_by_key(&id, |e| e.id).ok()?;
-        let e = st.recvq.remove(pos)?;
+        // A claimed receiver is usually the head (queues are FIFO).
+        let e = if st.recvq.front()?.id == id {
+            st.recvq.pop_front()
+        } else {
+            let pos = st.recvq.binary_search_by_key(&id, |e| e.id).ok()?;
+            st.recvq.remove(pos)
+        }?;
         let done = self.recv_outcome(st, e, cancelled, wakes);
         self.sync_gate(st);
         done
@@ -784,10 +814,14 @@ impl<T> Chan<T> {
     /// Removes the send entry `id`. Returns the value if it was not sent: not chosen, or
     /// chosen because the channel closed. The flag says whether the channel closed.
     pub(crate) fn unregister_send(&self, st: &mut State<T>, id: u64) -> (Option<T>, bool) {
-        let Ok(pos) = st.sendq.binary_search_by_key(&id, |e| e.id) else {
-            return (None, false);
+        let e = if st.sendq.front().is_some_and(|e| e.id == id) {
+            st.sendq.pop_front()
+        } else {
+            let Ok(pos) = st.sendq.binary_search_by_key(&id, |e| e.id) else {
+                return (None, false);
+            };
+            st.sendq.remove(pos)
         };
-        let e = st.sendq.remove(pos);
         self.sync_gate(st);
         match e {
             Some(e) => (e.value, e.status == Status::Closed),

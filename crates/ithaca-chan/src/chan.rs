@@ -151,8 +151,10 @@ pub(crate) struct Chan<T> {
 #[derive(Default)]
 pub(crate) struct Wakes {
     one: Option<Arc<Waiter>>,
-    /// Allocated only when a second waiter is collected (close, settle). Boxed: that made
-    /// the drop of the common, empty case measurably cheaper (callgrind) than a plain `Vec`.
+    /// Allocated only when a second waiter is collected (close, settle). Boxed: the drop of
+    /// the common, empty case is then an inlined test instead of a call to `Vec`'s drop glue
+    /// (callgrind: an uncontended unbounded send+receive pair 255 -> 227 instructions).
+    #[allow(clippy::box_collection)] // measured: see above
     more: Option<Box<Vec<Arc<Waiter>>>>,
 }
 

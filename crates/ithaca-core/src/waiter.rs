@@ -53,8 +53,8 @@ enum Target {
     Thread(Thread),
     Task {
         waker: Mutex<Option<Waker>>,
-        /// The stored waker's data and vtable addresses (`(0, 0)` when none); see the
-        /// module invariants.
+        /// The stored waker's data and vtable addresses; see the module invariants. (A
+        /// pooled waiter keeps its waker, so a task waiter always has one.)
         waker_id: [AtomicUsize; 2],
     },
 }

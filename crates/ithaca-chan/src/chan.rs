@@ -427,7 +427,10 @@ impl<T> Chan<T> {
     /// receivers queued, values in front or late, empty, closed).
     pub(crate) fn recv_fast(&self) -> Option<T> {
         let ring = self.ring.as_ref()?;
-        if self.gate.load(Ordering::Acquire) & (GATE_RECV | GATE_FRONT | GATE_LATE) != 0 {
+        // Also with only senders queued: the pop would have to settle (move a queued
+        // sender's value into the freed slot) under the lock anyway, and the locked receive
+        // does both under one acquisition.
+        if self.gate.load(Ordering::Acquire) != 0 {
             return None;
         }
         match ring.pop() {
@@ -462,7 +465,18 @@ impl<T> Chan<T> {
             self.sync_gate(st);
             return;
         }
-        self.settle_moves(ring, st, wakes);
+        // A cheap look first (a registration lands here every time, and usually nothing
+        // raced it): values for queued receivers, or room for late or queued senders'
+        // values. Both tests are supersets of what `settle_moves` acts on, and they read the
+        // ring after `gate` was published, as the Dekker pair requires.
+        let can_give = !st.recvq.is_empty()
+            && (!st.buf.is_empty() || !st.late.is_empty() || ring.has_values());
+        let can_fill = (!st.late.is_empty() || !st.sendq.is_empty()) && ring.has_room();
+        if can_give || can_fill {
+            self.settle_moves(ring, st, wakes);
+        } else {
+            self.sync_gate(st);
+        }
     }
 
     /// The part of [`Chan::settle`] that moves values.
@@ -470,6 +484,7 @@ impl<T> Chan<T> {
         let mut changed = false;
         loop {
             let mut moved = false;
+            let mut pushed = false;
             while st
                 .recvq
                 .iter()
@@ -496,7 +511,7 @@ impl<T> Chan<T> {
             }
             while let Some(v) = st.late.pop_front() {
                 match ring.push(v) {
-                    Ok(()) => moved = true,
+                    Ok(()) => pushed = true,
                     Err(PushError::Full(v) | PushError::Closed(v)) => {
                         st.late.push_front(v);
                         break;
@@ -507,16 +522,22 @@ impl<T> Chan<T> {
                 let Some(v) = Self::claim_sender(st, None, wakes) else {
                     break;
                 };
-                moved = true;
+                pushed = true;
                 if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push(v) {
                     // A lock-free send took the slot: the accepted value waits at the back.
                     st.late.push_back(v);
                 }
             }
-            if !moved {
+            changed |= moved || pushed;
+            // Only values that entered the ring in this pass can be new for a receiver.
+            let more = pushed
+                && st
+                    .recvq
+                    .iter()
+                    .any(|e| e.status == Status::Waiting && e.waiter.is_waiting());
+            if !more {
                 break;
             }
-            changed = true;
         }
         if changed {
             self.bump();

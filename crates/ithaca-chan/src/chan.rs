@@ -55,6 +55,7 @@
 //!    queued while the ring has room and `late` is empty (invariant 3's ring form).
 
 use std::collections::VecDeque;
+use std::mem::ManuallyDrop;
 
 use ithaca_core::Waiter;
 
@@ -150,18 +151,23 @@ pub(crate) struct Chan<T> {
 /// and locals drop in reverse order, so that happens after the guard released the lock.
 #[derive(Default)]
 pub(crate) struct Wakes {
-    one: Option<Arc<Waiter>>,
-    /// Allocated only when a second waiter is collected (close, settle). Boxed: the drop of
-    /// the common, empty case is then an inlined test instead of a call to `Vec`'s drop glue
-    /// (callgrind: an uncontended unbounded send+receive pair 255 -> 227 instructions).
-    #[allow(clippy::box_collection)] // measured: see above
-    more: Option<Box<Vec<Arc<Waiter>>>>,
+    /// The first waiter collected (most operations wake at most one).
+    one: ManuallyDrop<Option<Arc<Waiter>>>,
+    /// The others (close, settle); allocated only when needed.
+    more: ManuallyDrop<Vec<Arc<Waiter>>>,
 }
+
+// Both fields are `ManuallyDrop` so that a `Wakes` (several per operation) has no drop glue
+// of its own: its `Drop` is two tests, and only a non-empty collector calls out of line. The
+// slow path moves the contents out with `take` (leaving `None` and an empty `Vec`, which own
+// nothing), so nothing is ever leaked and no `unsafe` is needed. callgrind, uncontended
+// unbounded send+receive pair: 255 instructions with plain fields, 227 with the list boxed,
+// 196 like this.
 
 impl Wakes {
     #[inline]
     fn push(&mut self, w: Arc<Waiter>) {
-        match &mut self.one {
+        match &mut *self.one {
             one @ None => *one = Some(w),
             Some(_) => self.push_more(w),
         }
@@ -169,7 +175,7 @@ impl Wakes {
 
     #[cold]
     fn push_more(&mut self, w: Arc<Waiter>) {
-        self.more.get_or_insert_with(Box::default).push(w);
+        self.more.push(w);
     }
 
     /// Wakes everyone collected. Call after dropping the channel lock.
@@ -181,26 +187,40 @@ impl Wakes {
     /// Wakes everyone collected so far and keeps collecting. Call without the lock.
     #[inline]
     pub(crate) fn flush(&mut self) {
-        if let Some(w) = self.one.take() {
-            self.flush_all(w);
+        if self.one.is_some() {
+            self.flush_all();
         }
     }
 
-    fn flush_all(&mut self, first: Arc<Waiter>) {
-        first.wake();
-        drop(first);
-        if let Some(more) = self.more.as_mut().filter(|m| !m.is_empty()) {
-            for w in more.drain(..) {
+    #[inline(never)]
+    fn flush_all(&mut self) {
+        if let Some(first) = self.one.take() {
+            first.wake();
+        }
+        if !self.more.is_empty() {
+            for w in self.more.drain(..) {
                 w.wake();
             }
         }
+    }
+
+    /// Wakes what is left and frees the overflow list.
+    #[cold]
+    #[inline(never)]
+    fn drop_slow(&mut self) {
+        self.flush_all();
+        drop(std::mem::take(&mut *self.more));
     }
 }
 
 impl Drop for Wakes {
     #[inline]
     fn drop(&mut self) {
-        self.flush();
+        if self.more.capacity() != 0 {
+            self.drop_slow();
+        } else {
+            self.flush();
+        }
     }
 }
 

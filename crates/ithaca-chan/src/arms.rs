@@ -139,6 +139,15 @@ impl<T> Drop for RecvArm<'_, T> {
     fn drop(&mut self) {
         // A registration outlives its select only if the select itself was leaked mid-wait;
         // remove it so the channel never points at a dead arm.
+        if self.id.is_some() {
+            self.drop_registered();
+        }
+    }
+}
+
+impl<T> RecvArm<'_, T> {
+    #[cold]
+    fn drop_registered(&mut self) {
         if let (Some(chan), Some(id)) = (self.chan, self.id.take()) {
             let mut wakes = Wakes::default();
             let mut st = chan.lock();
@@ -295,6 +304,16 @@ impl<T> ArmOutput for SendArm<'_, T> {
 
 impl<T> Drop for SendArm<'_, T> {
     fn drop(&mut self) {
+        if self.id.is_some() {
+            self.drop_registered();
+        }
+    }
+}
+
+impl<T> SendArm<'_, T> {
+    /// See `RecvArm`'s `Drop`: only a leaked select leaves a registration behind.
+    #[cold]
+    fn drop_registered(&mut self) {
         if let (Some(chan), Some(id)) = (self.chan, self.id.take()) {
             let (value, _) = chan.unregister_send(&mut chan.lock(), id);
             drop(value);

@@ -478,7 +478,13 @@ impl<T> Chan<T> {
     /// while it has room (invariant 8). Does nothing without a ring.
     #[inline]
     fn settle(&self, st: &mut State<T>, wakes: &mut Wakes) {
-        let Some(ring) = &self.ring else { return };
+        if let Some(ring) = &self.ring {
+            self.settle_ring(ring, st, wakes);
+        }
+    }
+
+    /// [`Chan::settle`] with a ring.
+    fn settle_ring(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) {
         if st.recvq.is_empty() && st.sendq.is_empty() && st.late.is_empty() {
             // Nobody to hand a value to and nothing to move: the common case, kept cheap
             // (no look at the ring's positions, which live on the other parties' lines).

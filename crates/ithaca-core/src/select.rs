@@ -294,6 +294,7 @@ impl<'a, 'b> IntoFuture for Select<'a, 'b> {
             waiter: None,
             timer: None,
             deadline: None,
+            note: ("select", true),
         }
     }
 }
@@ -414,6 +415,8 @@ pub struct SelectFuture<'a, 'b> {
     waiter: Option<Arc<Waiter>>,
     timer: Option<TimerKey>,
     deadline: Option<Instant>,
+    /// The wait reason and durability reported while blocked (computed at registration).
+    note: (&'static str, bool),
 }
 
 impl SelectFuture<'_, '_> {
@@ -446,8 +449,7 @@ impl Future for SelectFuture<'_, '_> {
                     match this.deadline {
                         Some(dl) if Instant::now() >= dl => d = abort_or_decision(w),
                         _ => {
-                            let (described, durable, _) = describe(this.sel.arms);
-                            let reason = this.sel.reason.unwrap_or(described);
+                            let (reason, durable) = this.note;
                             diag::note_wait(reason, durable, this.sel.location);
                             return Poll::Pending;
                         }
@@ -479,7 +481,8 @@ impl Future for SelectFuture<'_, '_> {
                 }
                 continue;
             }
-            let (_, _, deadline) = describe(arms);
+            let (described, durable, deadline) = describe(arms);
+            this.note = (this.sel.reason.unwrap_or(described), durable);
             this.deadline = deadline;
             this.timer = deadline.map(|dl| timer::register(dl, cx.waker()));
             this.waiter = Some(waiter);

@@ -76,7 +76,9 @@ pub struct Record {
     pub(crate) blocking: bool,
     pub(crate) state: AtomicU8,
     pub(crate) polls: AtomicU64,
-    pub(crate) wait: Mutex<Option<Wait>>,
+    /// Written on every blocking poll, so ithaca's short-hold lock (no poisoning, no
+    /// `thread::panicking()` check on unlock) rather than std's `Mutex`.
+    pub(crate) wait: ithaca_core::loom::Mutex<Option<Wait>>,
     /// Who reports an unjoined panic.
     pub report: ReportState,
     /// The runtime's panic policy (`PanicPolicy as u8`), kept here to keep the task small.
@@ -106,7 +108,7 @@ impl Record {
             blocking,
             state: AtomicU8::new(RUNNABLE),
             polls: AtomicU64::new(0),
-            wait: Mutex::new(None),
+            wait: ithaca_core::loom::Mutex::new(None),
             report: ReportState::new(),
             policy: 0,
             slot: AtomicU64::new(u64::MAX),
@@ -145,7 +147,7 @@ impl Record {
     pub fn note(&self, op: &'static str, location: &'static Location<'static>, durable: bool) {
         let first = self.state.load(Ordering::Relaxed) != NOTED;
         {
-            let mut w = lock(&self.wait);
+            let mut w = ithaca_core::loom::lock(&self.wait);
             let (since, durable) = match (*w, first) {
                 (Some(prev), false) => (prev.since, durable && prev.durable),
                 _ => (crate::clock::now(), durable),
@@ -162,7 +164,7 @@ impl Record {
 
     /// The current wait note, if any.
     pub fn wait(&self) -> Option<Wait> {
-        *lock(&self.wait)
+        *ithaca_core::loom::lock(&self.wait)
     }
 
     /// Whether the last poll ended blocked on a noted wait (used by the loom models).

@@ -465,6 +465,13 @@ impl<T> Chan<T> {
         }
     }
 
+    /// Whether a failed lock-free operation's locked retry would find nothing else: ring
+    /// mode, nobody queued, nothing in front or late, and still open. A hint for backoff
+    /// loops (a retry is always allowed), read without the lock.
+    pub(crate) fn lock_free_idle(&self) -> bool {
+        self.ring.is_some() && self.gate.load(Ordering::Relaxed) == 0 && !self.is_closed()
+    }
+
     fn settle_now(&self) {
         let mut wakes = Wakes::default();
         let mut st = self.lock();

@@ -87,6 +87,11 @@ pub(crate) fn recv_blocking<T>(
         if let Some(v) = chan.recv_fast() {
             return Ok(v);
         }
+        if !backoff.is_done() && chan.lock_free_idle() {
+            // Ring mode with nobody queued: the locked try would find the same empty ring.
+            backoff.snooze();
+            continue;
+        }
         let mut st = chan.lock();
         match chan.try_recv_locked(&mut st, None, &mut wakes) {
             Recv::Value(v) => {
@@ -146,6 +151,11 @@ pub(crate) fn send_blocking<T>(
             Ok(()) => return Ok(()),
             Err(v) => v,
         };
+        if !backoff.is_done() && chan.lock_free_idle() {
+            // Ring mode with nobody queued: the locked try would find the same full ring.
+            backoff.snooze();
+            continue;
+        }
         let mut st = chan.lock();
         value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
             Ok(()) => {

@@ -7,8 +7,9 @@
 //! # The data structure (after Go's `runtime/chan.go`)
 //!
 //! One mutex protects `State`: the buffer `buf`, the queue of blocked senders `sendq` (each
-//! entry owns the value it wants to send), the queue of blocked receivers `recvq` (each entry
-//! has an empty slot), and the `closed` flag.
+//! entry owns the value it wants to send), the queue of blocked receivers `recvq`, the
+//! outcomes handed to claimed receivers and not yet collected (`delivered`), and the
+//! `closed` flag.
 //!
 //! # The ring (bounded channels, `cap >= 1`, up to `RING_MAX_BYTES` of slots)
 //!
@@ -39,17 +40,22 @@
 //! 3. If `recvq` holds a claimable entry, `buf` is empty: a sender that finds a claimable
 //!    receiver hands the value to it directly instead of buffering.
 //! 4. An entry is *claimable* while its waiter is still waiting. A peer claims it with
-//!    `Waiter::try_select(entry.arm)` — the only way an entry's value or slot is touched by
-//!    anyone but its owner — then marks it `Done` (or `Closed`) and wakes the waiter.
-//!    Entries whose waiter is no longer waiting are skipped, never removed, by peers.
-//! 5. Only the owner removes its entry (`unregister_*`), by its `id`, with one exception: a
-//!    receiver that claims a blocked sender and takes its value removes that entry, so the
-//!    sender completes without taking the lock again. Ids grow with every registration, so
-//!    each queue is sorted by id and removal is a binary search.
+//!    `Waiter::try_select(entry.arm)` — the only way an entry's value is touched by anyone
+//!    but its owner — and wakes the waiter. Entries whose waiter is no longer waiting are
+//!    skipped, never removed, by peers.
+//! 5. An unclaimed entry is removed only by its owner (`unregister_*`, by `id`). A claimed
+//!    entry is removed by its claimer, under the same lock as the claim: a receiver that
+//!    takes a blocked sender's value drops the sender's entry (the sender learns the outcome
+//!    from its waiter and completes without the lock); a sender (or `close`) that claims a
+//!    blocked receiver moves the outcome — the value, or "closed" — to `delivered`, where
+//!    the receiver collects it by `id`. `close` marks claimed *senders* `Closed` and leaves
+//!    them for their owners (they must get their value back). So queues hold no claimed
+//!    receivers, and `gate` counts only parties that may still be chosen. Ids grow with
+//!    every registration, so each queue is sorted by id and removal is a binary search.
 //! 6. A waiter never pairs with itself: a select with a send and a receive arm on the same
 //!    channel skips its own entries (Go's `TestSelfSelect`).
-//! 7. After `closed` is set it is never cleared; every claimable entry is claimed with the
-//!    `Closed` status; receivers still drain `buf` before they see "closed".
+//! 7. After `closed` is set it is never cleared; every claimable entry is claimed, with a
+//!    `Closed` outcome; receivers still drain `buf` before they see "closed".
 //! 8. Ring mode: `gate` equals `gate_of(state)` whenever the lock is free. After `settle`,
 //!    no claimable receiver is queued while a value is buffered, and no claimable sender is
 //!    queued while the ring has room and `late` is empty (invariant 3's ring form).
@@ -82,11 +88,10 @@ const PREALLOCATE: usize = 1024;
 /// `bounded(cap)` panics with Go's `makechan: size out of range` instead of aborting on OOM.
 pub(crate) const MAX_BUFFER_BYTES: usize = 1 << 48;
 
-/// How an entry's operation ended, as set by the peer that claimed it.
+/// A send entry's state: `Closed` once `close` claimed it (its owner takes the value back).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Status {
     Waiting,
-    Done,
     Closed,
 }
 
@@ -98,18 +103,19 @@ pub(crate) struct SendEntry<T> {
     status: Status,
 }
 
-pub(crate) struct RecvEntry<T> {
+pub(crate) struct RecvEntry {
     id: u64,
     waiter: Arc<Waiter>,
     arm: usize,
-    slot: Option<T>,
-    status: Status,
 }
 
 pub(crate) struct State<T> {
     buf: VecDeque<T>,
     sendq: VecDeque<SendEntry<T>>,
-    recvq: VecDeque<RecvEntry<T>>,
+    recvq: VecDeque<RecvEntry>,
+    /// Outcomes of claimed receive entries (removed from `recvq` by the claimer), in claim
+    /// order, until their owners collect them.
+    delivered: VecDeque<(u64, RecvDone<T>)>,
     next_id: u64,
     closed: bool,
     /// Ring mode: values of accepted blocked senders that found the ring full again.
@@ -263,6 +269,7 @@ impl<T> Chan<T> {
                 buf,
                 sendq: VecDeque::new(),
                 recvq: VecDeque::new(),
+                delivered: VecDeque::new(),
                 next_id: 0,
                 closed: false,
                 late: VecDeque::new(),
@@ -382,18 +389,20 @@ impl<T> Chan<T> {
         me: Option<&Arc<Waiter>>,
         wakes: &mut Wakes,
     ) -> Result<(), T> {
-        for e in st.recvq.iter_mut() {
-            if e.status == Status::Waiting
-                && is_other_waiting(&e.waiter, me)
-                && e.waiter.try_select(e.arm)
-            {
-                e.status = Status::Done;
-                e.slot = Some(value);
-                wakes.push(e.waiter.clone());
-                return Ok(());
-            }
+        let claimable =
+            |e: &RecvEntry| is_other_waiting(&e.waiter, me) && e.waiter.try_select(e.arm);
+        let Some(i) = st.recvq.iter().position(claimable) else {
+            return Err(value);
+        };
+        let e = if i == 0 {
+            st.recvq.pop_front()
+        } else {
+            st.recvq.remove(i)
         }
-        Err(value)
+        .expect("chan: claimed receive entry vanished");
+        st.delivered.push_back((e.id, RecvDone::Value(value)));
+        wakes.push(e.waiter);
+        Ok(())
     }
 
     /// What `gate` must say about `st` (ring mode).
@@ -518,11 +527,7 @@ impl<T> Chan<T> {
         loop {
             let mut moved = false;
             let mut pushed = false;
-            while st
-                .recvq
-                .iter()
-                .any(|e| e.status == Status::Waiting && e.waiter.is_waiting())
-            {
+            while st.recvq.iter().any(|e| e.waiter.is_waiting()) {
                 let v = match st.buf.pop_front() {
                     Some(v) => v,
                     None => match ring.pop() {
@@ -563,11 +568,7 @@ impl<T> Chan<T> {
             }
             changed |= moved || pushed;
             // Only values that entered the ring in this pass can be new for a receiver.
-            let more = pushed
-                && st
-                    .recvq
-                    .iter()
-                    .any(|e| e.status == Status::Waiting && e.waiter.is_waiting());
+            let more = pushed && st.recvq.iter().any(|e| e.waiter.is_waiting());
             if !more {
                 break;
             }
@@ -641,9 +642,12 @@ impl<T> Chan<T> {
         // their fence they see the queued receivers). Not reading the ring here keeps a
         // queued channel's hand-off to the lock's cache line.
         let value = match Self::give_to_receiver(st, value, me, wakes) {
-            // The receiver's entry stays queued until its owner removes it: `gate` holds.
-            // No `bump`: a hand-off makes no operation ready (see `version`).
-            Ok(()) => return Ok(()),
+            // The claimed receiver left the queue (invariant 5): publish the new count. No
+            // `bump`: a hand-off makes no operation ready (see `version`).
+            Ok(()) => {
+                self.sync_gate(st);
+                return Ok(());
+            }
             Err(v) => v,
         };
         // Queued senders (still queued after `settle`: the ring is full) go first; values
@@ -753,7 +757,7 @@ impl<T> Chan<T> {
             || st
                 .recvq
                 .iter()
-                .any(|e| e.status == Status::Waiting && is_other_waiting(&e.waiter, Some(me)))
+                .any(|e| is_other_waiting(&e.waiter, Some(me)))
     }
 
     /// Appends a blocked receiver; returns its id. In ring mode this is the registration
@@ -774,8 +778,6 @@ impl<T> Chan<T> {
             id,
             waiter: waiter.clone(),
             arm,
-            slot: None,
-            status: Status::Waiting,
         });
         self.sync_gate(st);
         self.settle(st, wakes);
@@ -807,9 +809,11 @@ impl<T> Chan<T> {
         id
     }
 
-    /// Removes the receive entry `id` and returns what a claiming peer left in it, if any.
-    /// When `cancelled`, a delivered value goes back to the channel instead (to the next
-    /// waiting receiver, else the head of the buffer), so it is never lost.
+    /// Removes the receive registration `id` and returns what a claiming peer left for it,
+    /// if any: an unclaimed entry is still in `recvq`; a claimed one was moved by its claimer
+    /// to `delivered` with its outcome. When `cancelled`, a delivered value goes back to the
+    /// channel instead (to the next waiting receiver, else the head of the buffer), so it is
+    /// never lost.
     pub(crate) fn unregister_recv(
         &self,
         st: &mut State<T>,
@@ -817,28 +821,41 @@ impl<T> Chan<T> {
         cancelled: bool,
         wakes: &mut Wakes,
     ) -> Option<RecvDone<T>> {
-        // A claimed receiver is usually the head (queues are FIFO).
-        let e = if st.recvq.front()?.id == id {
-            st.recvq.pop_front()
+        let done = if let Some(pos) = Self::queued_recv(st, id) {
+            // Never claimed (a claimer removes the entry): nothing to collect.
+            st.recvq.remove(pos);
+            None
         } else {
-            let pos = st.recvq.binary_search_by_key(&id, |e| e.id).ok()?;
-            st.recvq.remove(pos)
-        }?;
-        let done = self.recv_outcome(st, e, cancelled, wakes);
+            let pos = if st.delivered.front().is_some_and(|d| d.0 == id) {
+                0
+            } else {
+                st.delivered.iter().position(|d| d.0 == id)?
+            };
+            let (_, done) = st.delivered.remove(pos)?;
+            self.recv_outcome(st, done, cancelled, wakes)
+        };
         self.sync_gate(st);
         done
+    }
+
+    /// The position of receive entry `id` in `recvq`, if it is still queued.
+    fn queued_recv(st: &State<T>, id: u64) -> Option<usize> {
+        if st.recvq.front()?.id == id {
+            Some(0)
+        } else {
+            st.recvq.binary_search_by_key(&id, |e| e.id).ok()
+        }
     }
 
     fn recv_outcome(
         &self,
         st: &mut State<T>,
-        e: RecvEntry<T>,
+        done: RecvDone<T>,
         cancelled: bool,
         wakes: &mut Wakes,
     ) -> Option<RecvDone<T>> {
-        match (e.status, e.slot) {
-            (Status::Waiting, _) => None,
-            (Status::Done, Some(v)) if cancelled => {
+        match done {
+            RecvDone::Value(v) if cancelled => {
                 if let Err(v) = Self::give_to_receiver(st, v, None, wakes) {
                     st.buf.push_front(v);
                     self.sync_len(st);
@@ -846,9 +863,7 @@ impl<T> Chan<T> {
                 self.bump();
                 None
             }
-            (Status::Done, Some(v)) => Some(RecvDone::Value(v)),
-            (Status::Closed, _) => Some(RecvDone::Closed),
-            (Status::Done, None) => unreachable!("chan: claimed receive entry without a value"),
+            done => Some(done),
         }
     }
 
@@ -909,12 +924,20 @@ impl<T> Chan<T> {
                 ring.close();
             }
             self.bump();
-            for e in st.recvq.iter_mut() {
-                if e.status == Status::Waiting && e.waiter.try_select(e.arm) {
-                    e.status = Status::Closed;
-                    wakes.push(e.waiter.clone());
+            // Claimed receivers leave the queue, their outcome in `delivered` (as a claiming
+            // sender does); the others (gave up, or chosen elsewhere) wait for their owners.
+            let mut i = 0;
+            while i < st.recvq.len() {
+                let e = &st.recvq[i];
+                if e.waiter.try_select(e.arm) {
+                    let e = st.recvq.remove(i).expect("chan: index in bounds");
+                    st.delivered.push_back((e.id, RecvDone::Closed));
+                    wakes.push(e.waiter);
+                } else {
+                    i += 1;
                 }
             }
+            self.sync_gate(&mut st);
             for e in st.sendq.iter_mut() {
                 if e.status == Status::Waiting && e.waiter.try_select(e.arm) {
                     e.status = Status::Closed;

@@ -368,8 +368,9 @@ impl<T> Chan<T> {
         e.value
     }
 
-    /// Claims the first claimable blocked receiver (not `me`) and fills its slot; gives the
-    /// value back if there is none.
+    /// Claims the first claimable blocked receiver (not `me`), removes its entry and leaves
+    /// `value` for it in `delivered` (invariant 5); gives the value back if there is none.
+    /// The empty-queue test is inlined; the search is not.
     #[inline]
     fn give_to_receiver(
         st: &mut State<T>,

@@ -48,9 +48,9 @@
 //!    takes a blocked sender's value drops the sender's entry (the sender learns the outcome
 //!    from its waiter and completes without the lock); a sender (or `close`) that claims a
 //!    blocked receiver moves the outcome — the value, or "closed" — to `delivered`, where
-//!    the receiver collects it by `id`. `close` marks claimed *senders* `Closed` and leaves
-//!    them for their owners (they must get their value back). So queues hold no claimed
-//!    receivers, and `gate` counts only parties that may still be chosen. Ids grow with
+//!    the receiver collects it by `id`. `close` sets a claimed *sender*'s `closed` flag and
+//!    leaves the entry to its owner, who must get the value back. So queues hold no claimed
+//!    receivers, and `gate` counts only receivers that may still be chosen. Ids grow with
 //!    every registration, so each queue is sorted by id and removal is a binary search.
 //! 6. A waiter never pairs with itself: a select with a send and a receive arm on the same
 //!    channel skips its own entries (Go's `TestSelfSelect`).
@@ -88,19 +88,13 @@ const PREALLOCATE: usize = 1024;
 /// `bounded(cap)` panics with Go's `makechan: size out of range` instead of aborting on OOM.
 pub(crate) const MAX_BUFFER_BYTES: usize = 1 << 48;
 
-/// A send entry's state: `Closed` once `close` claimed it (its owner takes the value back).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Status {
-    Waiting,
-    Closed,
-}
-
 pub(crate) struct SendEntry<T> {
     id: u64,
     waiter: Arc<Waiter>,
     arm: usize,
     value: Option<T>,
-    status: Status,
+    /// Set by `close` when it claims the entry: the owner takes its value back.
+    closed: bool,
 }
 
 pub(crate) struct RecvEntry {
@@ -249,6 +243,46 @@ pub(crate) enum RecvDone<T> {
     Closed,
 }
 
+/// Removes element `i`; the head (the usual case: queues are FIFO) without `remove`'s
+/// general shifting.
+#[inline]
+fn remove_at<E>(q: &mut VecDeque<E>, i: usize) -> Option<E> {
+    if i == 0 {
+        q.pop_front()
+    } else {
+        q.remove(i)
+    }
+}
+
+/// Removes and returns the first entry for which `claim` (which claims it) succeeds, trying
+/// the head on its own first: it is the usual winner, and a general iterator over a
+/// `VecDeque` costs a few dozen instructions more per claim (callgrind).
+///
+/// The claim paths split in two on purpose: the empty-queue test is inlined into every
+/// operation, this search is not. Inlining the whole claim made the callers' code larger
+/// and slower (callgrind, uncontended unbounded send+receive pair: 197 -> 246
+/// instructions; rendezvous ping-pong +2.7%).
+#[inline]
+fn claim_first<E>(q: &mut VecDeque<E>, mut claim: impl FnMut(&E) -> bool) -> Option<E> {
+    let i = if claim(q.front()?) {
+        0
+    } else {
+        q.iter().skip(1).position(claim)? + 1
+    };
+    remove_at(q, i)
+}
+
+/// Where the entry with `id` sits in a queue sorted by id (invariant 5): the head first,
+/// else a binary search.
+#[inline]
+fn position_of<E>(q: &VecDeque<E>, id: u64, key: impl Fn(&E) -> u64) -> Option<usize> {
+    if key(q.front()?) == id {
+        Some(0)
+    } else {
+        q.binary_search_by_key(&id, key).ok()
+    }
+}
+
 fn is_other_waiting(entry_waiter: &Arc<Waiter>, me: Option<&Arc<Waiter>>) -> bool {
     me.is_none_or(|me| !Arc::ptr_eq(entry_waiter, me)) && entry_waiter.is_waiting()
 }
@@ -347,30 +381,21 @@ impl<T> Chan<T> {
         Self::claim_queued_sender(st, me, wakes)
     }
 
+    /// The out-of-line part of [`Chan::claim_sender`] (see [`claim_first`]).
     fn claim_queued_sender(
         st: &mut State<T>,
         me: Option<&Arc<Waiter>>,
         wakes: &mut Wakes,
     ) -> Option<T> {
-        let claimable = |e: &SendEntry<T>| {
-            e.status == Status::Waiting
-                && is_other_waiting(&e.waiter, me)
-                && e.waiter.try_select(e.arm)
-        };
-        // The head is the one to take unless it gave up or is our own (select).
-        let e = if claimable(st.sendq.front()?) {
-            st.sendq.pop_front()
-        } else {
-            let i = st.sendq.iter().skip(1).position(claimable)? + 1;
-            st.sendq.remove(i)
-        }?;
+        let e = claim_first(&mut st.sendq, |e| {
+            is_other_waiting(&e.waiter, me) && e.waiter.try_select(e.arm)
+        })?;
         wakes.push(e.waiter);
         e.value
     }
 
     /// Claims the first claimable blocked receiver (not `me`), removes its entry and leaves
     /// `value` for it in `delivered` (invariant 5); gives the value back if there is none.
-    /// The empty-queue test is inlined; the search is not.
     #[inline]
     fn give_to_receiver(
         st: &mut State<T>,
@@ -384,23 +409,18 @@ impl<T> Chan<T> {
         Self::give_to_queued_receiver(st, value, me, wakes)
     }
 
+    /// The out-of-line part of [`Chan::give_to_receiver`] (see [`claim_first`]).
     fn give_to_queued_receiver(
         st: &mut State<T>,
         value: T,
         me: Option<&Arc<Waiter>>,
         wakes: &mut Wakes,
     ) -> Result<(), T> {
-        let claimable =
-            |e: &RecvEntry| is_other_waiting(&e.waiter, me) && e.waiter.try_select(e.arm);
-        let Some(i) = st.recvq.iter().position(claimable) else {
+        let Some(e) = claim_first(&mut st.recvq, |e| {
+            is_other_waiting(&e.waiter, me) && e.waiter.try_select(e.arm)
+        }) else {
             return Err(value);
         };
-        let e = if i == 0 {
-            st.recvq.pop_front()
-        } else {
-            st.recvq.remove(i)
-        }
-        .expect("chan: claimed receive entry vanished");
         st.delivered.push_back((e.id, RecvDone::Value(value)));
         wakes.push(e.waiter);
         Ok(())
@@ -655,10 +675,7 @@ impl<T> Chan<T> {
         // handed back to the front count against the capacity (see `ring_room`).
         let no_room = !st.late.is_empty()
             || (!st.buf.is_empty() && st.buf.len() + ring.len() >= ring.capacity())
-            || st
-                .sendq
-                .iter()
-                .any(|e| e.status == Status::Waiting && is_other_waiting(&e.waiter, me));
+            || st.sendq.iter().any(|e| is_other_waiting(&e.waiter, me));
         if no_room {
             return Err(SendFail::Full(value));
         }
@@ -745,7 +762,7 @@ impl<T> Chan<T> {
             || st
                 .sendq
                 .iter()
-                .any(|e| e.status == Status::Waiting && is_other_waiting(&e.waiter, Some(me)))
+                .any(|e| is_other_waiting(&e.waiter, Some(me)))
     }
 
     /// Whether a send could complete now (for select registration).
@@ -803,7 +820,7 @@ impl<T> Chan<T> {
             waiter: waiter.clone(),
             arm,
             value: Some(value),
-            status: Status::Waiting,
+            closed: false,
         });
         self.sync_gate(st);
         self.settle(st, wakes);
@@ -822,30 +839,18 @@ impl<T> Chan<T> {
         cancelled: bool,
         wakes: &mut Wakes,
     ) -> Option<RecvDone<T>> {
-        let done = if let Some(pos) = Self::queued_recv(st, id) {
+        let done = if let Some(pos) = position_of(&st.recvq, id, |e| e.id) {
             // Never claimed (a claimer removes the entry): nothing to collect.
-            st.recvq.remove(pos);
+            remove_at(&mut st.recvq, pos);
             None
         } else {
-            let pos = if st.delivered.front().is_some_and(|d| d.0 == id) {
-                0
-            } else {
-                st.delivered.iter().position(|d| d.0 == id)?
-            };
-            let (_, done) = st.delivered.remove(pos)?;
+            // Claimed: the outcome waits in `delivered` (claim order, not id order).
+            let pos = st.delivered.iter().position(|d| d.0 == id)?;
+            let (_, done) = remove_at(&mut st.delivered, pos)?;
             self.recv_outcome(st, done, cancelled, wakes)
         };
         self.sync_gate(st);
         done
-    }
-
-    /// The position of receive entry `id` in `recvq`, if it is still queued.
-    fn queued_recv(st: &State<T>, id: u64) -> Option<usize> {
-        if st.recvq.front()?.id == id {
-            Some(0)
-        } else {
-            st.recvq.binary_search_by_key(&id, |e| e.id).ok()
-        }
     }
 
     fn recv_outcome(
@@ -886,17 +891,10 @@ impl<T> Chan<T> {
     /// Removes the send entry `id`. Returns the value if it was not sent: not chosen, or
     /// chosen because the channel closed. The flag says whether the channel closed.
     pub(crate) fn unregister_send(&self, st: &mut State<T>, id: u64) -> (Option<T>, bool) {
-        let e = if st.sendq.front().is_some_and(|e| e.id == id) {
-            st.sendq.pop_front()
-        } else {
-            let Ok(pos) = st.sendq.binary_search_by_key(&id, |e| e.id) else {
-                return (None, false);
-            };
-            st.sendq.remove(pos)
-        };
+        let e = position_of(&st.sendq, id, |e| e.id).and_then(|i| remove_at(&mut st.sendq, i));
         self.sync_gate(st);
         match e {
-            Some(e) => (e.value, e.status == Status::Closed),
+            Some(e) => (e.value, e.closed),
             None => (None, false),
         }
     }
@@ -910,7 +908,7 @@ impl<T> Chan<T> {
         (r, s)
     }
 
-    /// Closes the channel: claims every claimable waiter with the `Closed` status.
+    /// Closes the channel: claims every claimable waiter with a "closed" outcome.
     /// Returns whether this call closed it.
     pub(crate) fn close(&self) -> bool {
         let mut wakes = Wakes::default();
@@ -927,21 +925,18 @@ impl<T> Chan<T> {
             self.bump();
             // Claimed receivers leave the queue, their outcome in `delivered` (as a claiming
             // sender does); the others (gave up, or chosen elsewhere) wait for their owners.
-            let mut i = 0;
-            while i < st.recvq.len() {
-                let e = &st.recvq[i];
+            for e in std::mem::take(&mut st.recvq) {
                 if e.waiter.try_select(e.arm) {
-                    let e = st.recvq.remove(i).expect("chan: index in bounds");
                     st.delivered.push_back((e.id, RecvDone::Closed));
                     wakes.push(e.waiter);
                 } else {
-                    i += 1;
+                    st.recvq.push_back(e);
                 }
             }
             self.sync_gate(&mut st);
             for e in st.sendq.iter_mut() {
-                if e.status == Status::Waiting && e.waiter.try_select(e.arm) {
-                    e.status = Status::Closed;
+                if e.waiter.try_select(e.arm) {
+                    e.closed = true;
                     wakes.push(e.waiter.clone());
                 }
             }

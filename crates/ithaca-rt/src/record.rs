@@ -21,7 +21,7 @@
 
 use std::panic::Location;
 
-use crate::sync::{lock, AtomicU64, AtomicU8, Mutex, Ordering};
+use crate::sync::{lock, short_lock, AtomicU64, AtomicU8, Mutex, Ordering, ShortMutex};
 
 /// Spawned (or queued for the blocking pool) and not yet polled.
 pub(crate) const RUNNABLE: u8 = 0;
@@ -76,9 +76,8 @@ pub struct Record {
     pub(crate) blocking: bool,
     pub(crate) state: AtomicU8,
     pub(crate) polls: AtomicU64,
-    /// Written on every blocking poll, so ithaca's short-hold lock (no poisoning, no
-    /// `thread::panicking()` check on unlock) rather than std's `Mutex`.
-    pub(crate) wait: ithaca_core::loom::Mutex<Option<Wait>>,
+    /// Written on every blocking poll, so behind the short-hold lock (see `crate::sync`).
+    pub(crate) wait: ShortMutex<Option<Wait>>,
     /// Who reports an unjoined panic.
     pub report: ReportState,
     /// The runtime's panic policy (`PanicPolicy as u8`), kept here to keep the task small.
@@ -108,7 +107,7 @@ impl Record {
             blocking,
             state: AtomicU8::new(RUNNABLE),
             polls: AtomicU64::new(0),
-            wait: ithaca_core::loom::Mutex::new(None),
+            wait: ShortMutex::new(None),
             report: ReportState::new(),
             policy: 0,
             slot: AtomicU64::new(u64::MAX),
@@ -147,7 +146,7 @@ impl Record {
     pub fn note(&self, op: &'static str, location: &'static Location<'static>, durable: bool) {
         let first = self.state.load(Ordering::Relaxed) != NOTED;
         {
-            let mut w = ithaca_core::loom::lock(&self.wait);
+            let mut w = short_lock(&self.wait);
             let (since, durable) = match (*w, first) {
                 (Some(prev), false) => (prev.since, durable && prev.durable),
                 _ => (crate::clock::now(), durable),
@@ -164,7 +163,7 @@ impl Record {
 
     /// The current wait note, if any.
     pub fn wait(&self) -> Option<Wait> {
-        *ithaca_core::loom::lock(&self.wait)
+        *short_lock(&self.wait)
     }
 
     /// Whether the last poll ended blocked on a noted wait (used by the loom models).

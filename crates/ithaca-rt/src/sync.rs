@@ -26,3 +26,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// ithaca's short-hold lock (std's `Mutex`'s unlock also checks `thread::panicking()`), for
+/// state written on every poll: the wait note. loom's `Mutex` under `cfg(loom)`.
+pub(crate) use ithaca_core::loom::{lock as short_lock, Mutex as ShortMutex};

@@ -52,9 +52,9 @@ pub enum Decision {
 enum Target {
     Thread(Thread),
     Task {
-        waker: Mutex<Option<Waker>>,
-        /// The stored waker's data and vtable addresses; see the module invariants. (A
-        /// pooled waiter keeps its waker, so a task waiter always has one.)
+        /// A pooled waiter keeps its waker (see `recycle`), so there always is one.
+        waker: Mutex<Waker>,
+        /// The stored waker's data and vtable addresses; see the module invariants.
         waker_id: [AtomicUsize; 2],
     },
 }
@@ -174,7 +174,7 @@ impl Waiter {
         Arc::new(Waiter {
             state: AtomicUsize::new(WAITING),
             target: Target::Task {
-                waker: Mutex::new(Some(waker.clone())),
+                waker: Mutex::new(waker.clone()),
                 waker_id: [AtomicUsize::new(d), AtomicUsize::new(v)],
             },
         })
@@ -228,7 +228,7 @@ impl Waiter {
         {
             let [d, v] = waker_id(waker);
             let mut slot = lock(slot);
-            *slot = Some(waker.clone());
+            *slot = waker.clone();
             id[0].store(d, Ordering::Relaxed);
             id[1].store(v, Ordering::Relaxed);
         }
@@ -274,10 +274,9 @@ impl Waiter {
         match &self.target {
             Target::Thread(t) => t.unpark(),
             Target::Task { waker: slot, .. } => {
+                // Cloned out so that no foreign code runs under the lock.
                 let waker = lock(slot).clone();
-                if let Some(w) = waker {
-                    w.wake();
-                }
+                waker.wake();
             }
         }
     }

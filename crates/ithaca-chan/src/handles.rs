@@ -46,6 +46,10 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Creates a channel whose buffer grows as needed: sends never block.
 ///
+/// The first values go to a small lock-free ring allocated with the channel (up to 128
+/// slots, at most 4 KiB; none for messages of about 500 bytes or more); while a backlog
+/// exceeds it, the rest queue in a list that grows on demand and keeps its memory for reuse.
+///
 /// ```
 /// let (tx, rx) = ithaca_chan::unbounded();
 /// for i in 0..1000 {

@@ -6,7 +6,7 @@
 
 use loom::thread;
 
-use ithaca_chan::{bounded, select_blocking, TryRecvError};
+use ithaca_chan::{bounded, select_blocking, unbounded, TryRecvError};
 
 /// A rendezvous send and a receive on two threads: the value arrives exactly once.
 #[test]
@@ -140,5 +140,40 @@ fn ring_two_senders_one_slot() {
             None,
             "both senders dropped: closed and drained"
         );
+    });
+}
+
+/// Unbounded ring (two slots under loom): a sender overflows into `late` while a receiver
+/// drains concurrently, lock-free and locked. Values arrive once each, in order: the ring's
+/// values before the overflow's, and no send overtakes the overflow.
+#[test]
+fn unbounded_overflow_keeps_fifo() {
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(2);
+    model.check(|| {
+        let (tx, rx) = unbounded::<u32>();
+        let t = thread::spawn(move || {
+            for v in 1..=4 {
+                tx.try_send(v).unwrap();
+            }
+        });
+        for want in 1..=4 {
+            assert_eq!(rx.recv_blocking(), Some(want));
+        }
+        t.join().unwrap();
+        assert_eq!(rx.recv_blocking(), None);
+    });
+}
+
+/// Unbounded ring: a receiver queues while the sender's lock-free push races it (the same
+/// Dekker pair as the bounded ring); the receiver never sleeps past the value.
+#[test]
+fn unbounded_lock_free_send_meets_queued_receiver() {
+    loom::model(|| {
+        let (tx, rx) = unbounded::<u32>();
+        let t = thread::spawn(move || (rx.recv_blocking(), rx.recv_blocking()));
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+        assert_eq!(t.join().unwrap(), (Some(1), Some(2)));
     });
 }

@@ -14,7 +14,7 @@ use std::fmt;
 
 use ithaca_core::{Arm, Outcome, Registration, Waiter};
 
-use crate::chan::{Chan, Recv, RecvDone, SendFail, Wakes};
+use crate::chan::{Chan, Fast, Recv, RecvDone, SendFail, Wakes};
 use crate::error::SendError;
 use crate::handles::{Receiver, Sender};
 use crate::loom::Arc;
@@ -63,9 +63,13 @@ impl<'a, T> RecvArm<'a, T> {
 impl<T: Send> Arm for RecvArm<'_, T> {
     fn try_complete(&mut self) -> bool {
         let Some(chan) = self.chan else { return false };
-        if let Some(v) = chan.recv_fast() {
-            self.out = Some(Some(v));
-            return true;
+        match chan.recv_fast() {
+            Fast::Done(v) => {
+                self.out = Some(Some(v));
+                return true;
+            }
+            Fast::NotReady(()) => return false,
+            Fast::Locked(()) => {}
         }
         let mut wakes = Wakes::default();
         let mut st = chan.lock();
@@ -114,6 +118,12 @@ impl<T: Send> Arm for RecvArm<'_, T> {
 
     fn version(&self) -> u64 {
         self.chan.map_or(0, Chan::version)
+    }
+
+    /// A buffered channel's peer frees a slot or sends a value without needing this select
+    /// registered; a rendezvous needs one side registered (as `recv_blocking`).
+    fn retry_helps(&self) -> bool {
+        self.chan.is_some_and(|c| c.capacity() != Some(0))
     }
 
     fn wait_reason(&self) -> &'static str {
@@ -218,11 +228,15 @@ impl<T: Send> Arm for SendArm<'_, T> {
             return false;
         };
         let value = match chan.send_fast(value) {
-            Ok(()) => {
+            Fast::Done(()) => {
                 self.out = Some(Ok(()));
                 return true;
             }
-            Err(v) => v,
+            Fast::NotReady(v) => {
+                self.value = Some(v);
+                return false;
+            }
+            Fast::Locked(v) => v,
         };
         let mut wakes = Wakes::default();
         let mut st = chan.lock();
@@ -281,6 +295,12 @@ impl<T: Send> Arm for SendArm<'_, T> {
 
     fn version(&self) -> u64 {
         self.chan.map_or(0, Chan::version)
+    }
+
+    /// A buffered channel's peer frees a slot or sends a value without needing this select
+    /// registered; a rendezvous needs one side registered (as `recv_blocking`).
+    fn retry_helps(&self) -> bool {
+        self.chan.is_some_and(|c| c.capacity() != Some(0))
     }
 
     fn wait_reason(&self) -> &'static str {

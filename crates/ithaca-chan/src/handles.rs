@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::chan::{Chan, Recv, SendFail, Wakes};
+use crate::chan::{Chan, Fast, Recv, SendFail, Wakes};
 use crate::error::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::loom::{Arc, Ordering};
 use crate::wait::{self, RecvWait, SendWait};
@@ -282,8 +282,9 @@ impl<T> Sender<T> {
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let value = match self.chan.send_fast(value) {
-            Ok(()) => return Ok(()),
-            Err(v) => v,
+            Fast::Done(()) => return Ok(()),
+            Fast::NotReady(v) => return Err(TrySendError::Full(v)),
+            Fast::Locked(v) => v,
         };
         let mut wakes = Wakes::default();
         let mut st = self.chan.lock();
@@ -397,8 +398,10 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(ithaca_chan::TryRecvError::Closed));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        if let Some(v) = self.chan.recv_fast() {
-            return Ok(v);
+        match self.chan.recv_fast() {
+            Fast::Done(v) => return Ok(v),
+            Fast::NotReady(()) => return Err(TryRecvError::Empty),
+            Fast::Locked(()) => {}
         }
         let mut wakes = Wakes::default();
         let mut st = self.chan.lock();

@@ -200,6 +200,51 @@ impl<T> Ring<T> {
         }
     }
 
+    /// Moves values from the front of `src` into the ring, as many as there are free slots
+    /// in a row at `tail`, claiming them all with one compare-and-swap; returns how many
+    /// moved (0 when the ring is full or closed, or a racing push moved `tail` first).
+    ///
+    /// A slot is free for position `pos` exactly while its stamp is `pos` (invariant 1), and
+    /// only the push that moves `tail` past `pos` may change that stamp; so the slots
+    /// checked free before the compare-and-swap are still free when it succeeds (a racing
+    /// push would have moved `tail` and made it fail).
+    pub(crate) fn push_batch(&self, src: &mut std::collections::VecDeque<T>) -> usize {
+        let tail = self.tail.0.load(Ordering::Relaxed);
+        if tail & self.mark != 0 {
+            return 0;
+        }
+        let (mut n, mut end) = (0, tail);
+        while n < src.len() && n < self.capacity() {
+            let slot = &self.slots[end & (self.mark - 1)];
+            if slot.stamp.load(Ordering::Acquire) != end {
+                break;
+            }
+            n += 1;
+            end = self.next(end);
+        }
+        if n == 0
+            || self
+                .tail
+                .0
+                .compare_exchange(tail, end, Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+        {
+            return 0;
+        }
+        let mut pos = tail;
+        for value in src.drain(..n) {
+            let slot = &self.slots[pos & (self.mark - 1)];
+            // SAFETY: winning the CAS from `tail` to `end` makes this thread the only writer
+            // of the slots for positions `tail..end`, and each stamp (== its position,
+            // checked above and unchanged since, see the doc comment) says its previous
+            // value was popped (invariants 1 and 2).
+            unsafe { slot.value.write(value) };
+            slot.stamp.store(pos + 1, Ordering::Release);
+            pos = self.next(pos);
+        }
+        n
+    }
+
     /// Removes the oldest value.
     pub(crate) fn pop(&self) -> Pop<T> {
         let mut spins = 0u32;

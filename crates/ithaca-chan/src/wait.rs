@@ -17,53 +17,23 @@ use std::panic::Location;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use ithaca_core::backoff::Backoff;
 use ithaca_core::timer::{self, TimerKey};
 use ithaca_core::waiter::Decision;
 use ithaca_core::{diag, Waiter};
 
-use crate::chan::{Chan, Recv, RecvDone, SendFail, Wakes};
+use crate::chan::{Chan, Fast, Recv, RecvDone, SendFail, Wakes};
 use crate::error::{RecvTimeoutError, SendTimeoutError};
 use crate::loom::Arc;
 
-/// Before a thread registers and parks, it retries a few times: spinning, then yielding its
-/// time slice (crossbeam's backoff). A partner on another core often makes room or a value
-/// within that window, and a party that never parks costs its partner no unpark system call.
-/// The retry is a plain `try` under the lock, so FIFO among *blocked* parties is unchanged.
-/// Not used on rendezvous channels (see [`Backoff::new`]).
-struct Backoff {
-    step: u32,
-}
-
-impl Backoff {
-    const SPIN_LIMIT: u32 = 4;
-    const YIELD_LIMIT: u32 = 8;
-
-    /// A rendezvous needs one party registered for the other to find, so backing off there
-    /// only delays the meeting: it starts exhausted.
-    fn new<T>(chan: &Chan<T>) -> Self {
-        let step = if chan.capacity() == Some(0) {
-            Self::YIELD_LIMIT + 1
-        } else {
-            0
-        };
-        Backoff { step }
-    }
-
-    /// Whether the caller should stop retrying and park.
-    fn is_done(&self) -> bool {
-        cfg!(loom) || self.step > Self::YIELD_LIMIT
-    }
-
-    /// Waits a little before the next retry (called without the channel lock).
-    fn snooze(&mut self) {
-        if self.step <= Self::SPIN_LIMIT {
-            for _ in 0..(1u32 << self.step) {
-                std::hint::spin_loop();
-            }
-        } else {
-            std::thread::yield_now();
-        }
-        self.step += 1;
+/// A blocking operation's retry schedule (see `ithaca_core::backoff`). A rendezvous needs
+/// one party registered for the other to find, so backing off there only delays the
+/// meeting: it starts exhausted.
+fn backoff_for<T>(chan: &Chan<T>) -> Backoff {
+    if chan.capacity() == Some(0) {
+        Backoff::exhausted()
+    } else {
+        Backoff::new()
     }
 }
 
@@ -82,15 +52,16 @@ pub(crate) fn recv_blocking<T>(
     location: &'static Location<'static>,
 ) -> Result<T, RecvTimeoutError> {
     let mut wakes = Wakes::default();
-    let mut backoff = Backoff::new(chan);
+    let mut backoff = backoff_for(chan);
     let mut st = loop {
-        if let Some(v) = chan.recv_fast() {
-            return Ok(v);
-        }
-        if !backoff.is_done() && chan.lock_free_idle() {
-            // Ring mode with nobody queued: the locked try would find the same empty ring.
-            backoff.snooze();
-            continue;
+        match chan.recv_fast() {
+            Fast::Done(v) => return Ok(v),
+            Fast::NotReady(()) if !backoff.is_done() => {
+                // The locked try would find the same empty channel.
+                backoff.snooze();
+                continue;
+            }
+            Fast::NotReady(()) | Fast::Locked(()) => {}
         }
         let mut st = chan.lock();
         match chan.try_recv_locked(&mut st, None, &mut wakes) {
@@ -144,18 +115,19 @@ pub(crate) fn send_blocking<T>(
     location: &'static Location<'static>,
 ) -> Result<(), SendTimeoutError<T>> {
     let mut wakes = Wakes::default();
-    let mut backoff = Backoff::new(chan);
+    let mut backoff = backoff_for(chan);
     let mut value = value;
     let mut st = loop {
         value = match chan.send_fast(value) {
-            Ok(()) => return Ok(()),
-            Err(v) => v,
+            Fast::Done(()) => return Ok(()),
+            Fast::NotReady(v) if !backoff.is_done() => {
+                // The locked try would find the same full channel.
+                value = v;
+                backoff.snooze();
+                continue;
+            }
+            Fast::NotReady(v) | Fast::Locked(v) => v,
         };
-        if !backoff.is_done() && chan.lock_free_idle() {
-            // Ring mode with nobody queued: the locked try would find the same full ring.
-            backoff.snooze();
-            continue;
-        }
         let mut st = chan.lock();
         value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
             Ok(()) => {
@@ -283,7 +255,7 @@ impl RecvWait {
                 None => Err(RecvTimeoutError::Timeout),
             });
         }
-        if let Some(v) = chan.recv_fast() {
+        if let Fast::Done(v) = chan.recv_fast() {
             return Poll::Ready(Ok(v));
         }
         let mut st = chan.lock();
@@ -368,8 +340,8 @@ impl<T> SendWait<T> {
             .take()
             .expect("send future polled after completion");
         let value = match chan.send_fast(value) {
-            Ok(()) => return Poll::Ready(Ok(())),
-            Err(v) => v,
+            Fast::Done(()) => return Poll::Ready(Ok(())),
+            Fast::NotReady(v) | Fast::Locked(v) => v,
         };
         let mut wakes = Wakes::default();
         let mut st = chan.lock();

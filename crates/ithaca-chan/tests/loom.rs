@@ -177,3 +177,65 @@ fn unbounded_lock_free_send_meets_queued_receiver() {
         assert_eq!(t.join().unwrap(), (Some(1), Some(2)));
     });
 }
+
+/// Unbounded ring: a receiver working through a backlog moves the overflow into the ring in
+/// a batch while a sender keeps sending (into `late`, or into the ring once `late` is
+/// drained). Every value arrives once, in order.
+#[test]
+fn unbounded_batch_refill_races_sender() {
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(2);
+    model.check(|| {
+        let (tx, rx) = unbounded::<u32>();
+        for v in 1..=4 {
+            tx.try_send(v).unwrap(); // two in the ring, two in `late`
+        }
+        let t = thread::spawn(move || {
+            tx.try_send(5).unwrap();
+            tx.try_send(6).unwrap();
+        });
+        for want in 1..=6 {
+            assert_eq!(rx.recv_blocking(), Some(want));
+        }
+        t.join().unwrap();
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    });
+}
+
+/// Unbounded ring: two receivers work through a backlog; one may be in the middle of a
+/// lock-free pop of the ring's last value while the other, under the lock, moves the
+/// overflow into the ring. The batch must skip the slot still being popped: every value
+/// arrives exactly once, each receiver's in order. (The channel stays open: a closed ring
+/// takes no batch.)
+#[test]
+fn unbounded_batch_refill_races_popper() {
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::sync::Arc;
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(2);
+    model.check(|| {
+        let (tx, rx) = unbounded::<u32>();
+        for v in 1..=5 {
+            tx.try_send(v).unwrap(); // two in the ring, three in `late`
+        }
+        // Each receive first claims one of the five values, so none blocks forever.
+        let claimed = Arc::new(AtomicUsize::new(0));
+        let drain = move |rx: ithaca_chan::Receiver<u32>, claimed: Arc<AtomicUsize>| {
+            let mut got = Vec::new();
+            while claimed.fetch_add(1, Ordering::Relaxed) < 5 {
+                got.push(rx.recv_blocking().unwrap());
+            }
+            got
+        };
+        let (rx2, claimed2) = (rx.clone(), claimed.clone());
+        let t = thread::spawn(move || drain(rx2, claimed2));
+        let mine = drain(rx, claimed);
+        let theirs = t.join().unwrap();
+        drop(tx);
+        assert!(mine.windows(2).all(|w| w[0] < w[1]), "{mine:?}");
+        assert!(theirs.windows(2).all(|w| w[0] < w[1]), "{theirs:?}");
+        let mut all = [mine, theirs].concat();
+        all.sort_unstable();
+        assert_eq!(all, [1, 2, 3, 4, 5]);
+    });
+}

@@ -24,6 +24,7 @@
 //! assert!(w.is_waiting());
 //! ```
 
+pub mod backoff;
 pub mod diag;
 pub mod lock;
 pub mod loom;

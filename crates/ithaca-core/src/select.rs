@@ -41,6 +41,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use crate::backoff::Backoff;
 use crate::diag;
 use crate::loom::Arc;
 use crate::rng;
@@ -127,6 +128,15 @@ pub trait Arm: Send {
     fn version(&self) -> u64 {
         0
     }
+
+    /// Whether a blocking select ([`Select::wait`]) should retry this arm a few times
+    /// (spinning, then yielding; see [`crate::backoff`]) before it registers and parks: true
+    /// for an operation that a busy peer usually makes possible within microseconds without
+    /// this select being registered, such as a send or receive on a buffered channel. A
+    /// select retries if any of its arms says so; async selects never retry.
+    fn retry_helps(&self) -> bool {
+        false
+    }
 }
 
 impl<A: Arm + ?Sized> Arm for &mut A {
@@ -150,6 +160,9 @@ impl<A: Arm + ?Sized> Arm for &mut A {
     }
     fn version(&self) -> u64 {
         (**self).version()
+    }
+    fn retry_helps(&self) -> bool {
+        (**self).retry_helps()
     }
 }
 
@@ -244,7 +257,9 @@ impl<'a, 'b> Select<'a, 'b> {
     /// # Blocking
     ///
     /// Parks the calling thread until an arm completes (or returns at once with a default).
-    /// A select with no arms and no default blocks forever, as in Go.
+    /// A select with no arms and no default blocks forever, as in Go. Before it registers
+    /// and parks, a select with an arm whose [`Arm::retry_helps`] polls its arms again a few
+    /// times, spinning and then yielding ([`crate::backoff`]).
     pub fn wait(self) -> Option<usize> {
         let Select {
             arms,
@@ -255,9 +270,18 @@ impl<'a, 'b> Select<'a, 'b> {
         let mut buf = [0u16; INLINE_ARMS];
         let mut heap = Vec::new();
         let order = order_slice(arms.len(), &mut buf, &mut heap);
+        let mut backoff = if arms.iter().any(|a| a.retry_helps()) {
+            Backoff::new()
+        } else {
+            Backoff::exhausted()
+        };
         loop {
             if let Some(done) = poll_arms(arms, order, opts) {
                 return done;
+            }
+            if !backoff.is_done() {
+                backoff.snooze();
+                continue;
             }
             let waiter = Waiter::for_thread();
             let (registered, ready) = register_arms(arms, order, &waiter);

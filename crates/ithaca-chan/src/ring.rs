@@ -23,7 +23,9 @@
 //!    and only the one that moved `head` from `pos` reads it, so no two threads touch a
 //!    value at once; the stamp's `Release`/`Acquire` pair orders the write before the read.
 //! 3. `head <= tail` (as positions) and `tail - head <= cap`: a push never overtakes a pop by
-//!    a lap. Once `MARK` is set in `tail` it stays set and no push succeeds any more.
+//!    a lap. Once `MARK` is set in `tail` it stays set and no [`Ring::push`] succeeds any
+//!    more; only [`Ring::push_batch`] (the channel's lock holder moving values sent before
+//!    the close) still advances `tail`, keeping the mark.
 //!
 //! A push that won `tail` but has not yet stamped its slot makes a pop of that slot wait for
 //! it (a short spin): the ring is not lock-free in the strict sense, as crossbeam's is not.
@@ -202,17 +204,19 @@ impl<T> Ring<T> {
 
     /// Moves values from the front of `src` into the ring, as many as there are free slots
     /// in a row at `tail`, claiming them all with one compare-and-swap; returns how many
-    /// moved (0 when the ring is full or closed, or a racing push moved `tail` first).
+    /// moved (0 when the ring is full, or a racing push moved `tail` first).
+    ///
+    /// Unlike [`Ring::push`] it works on a closed ring too, keeping the mark: the channel
+    /// calls it under its lock to move values that were sent *before* the close (an
+    /// unbounded channel's overflow), which receivers must still get in order.
     ///
     /// A slot is free for position `pos` exactly while its stamp is `pos` (invariant 1), and
     /// only the push that moves `tail` past `pos` may change that stamp; so the slots
     /// checked free before the compare-and-swap are still free when it succeeds (a racing
     /// push would have moved `tail` and made it fail).
     pub(crate) fn push_batch(&self, src: &mut std::collections::VecDeque<T>) -> usize {
-        let tail = self.tail.0.load(Ordering::Relaxed);
-        if tail & self.mark != 0 {
-            return 0;
-        }
+        let marked = self.tail.0.load(Ordering::Relaxed);
+        let (tail, closed) = (marked & !self.mark, marked & self.mark);
         let (mut n, mut end) = (0, tail);
         while n < src.len() && n < self.capacity() {
             let slot = &self.slots[end & (self.mark - 1)];
@@ -226,7 +230,7 @@ impl<T> Ring<T> {
             || self
                 .tail
                 .0
-                .compare_exchange(tail, end, Ordering::SeqCst, Ordering::Relaxed)
+                .compare_exchange(marked, end | closed, Ordering::SeqCst, Ordering::Relaxed)
                 .is_err()
         {
             return 0;

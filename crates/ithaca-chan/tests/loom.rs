@@ -143,14 +143,30 @@ fn ring_two_senders_one_slot() {
     });
 }
 
+/// Runs `f` under loom with at most two preemptions (enough for the unbounded-ring races
+/// below, and small enough for CI).
+fn check_two_preemptions(f: impl Fn() + Sync + Send + 'static) {
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(2);
+    model.check(f);
+}
+
+/// An unbounded channel holding `1..=n`: two values in the ring (its size under loom), the
+/// rest in the overflow list.
+fn backlog(n: u32) -> (ithaca_chan::Sender<u32>, ithaca_chan::Receiver<u32>) {
+    let (tx, rx) = unbounded::<u32>();
+    for v in 1..=n {
+        tx.try_send(v).unwrap();
+    }
+    (tx, rx)
+}
+
 /// Unbounded ring (two slots under loom): a sender overflows into `late` while a receiver
 /// drains concurrently, lock-free and locked. Values arrive once each, in order: the ring's
 /// values before the overflow's, and no send overtakes the overflow.
 #[test]
 fn unbounded_overflow_keeps_fifo() {
-    let mut model = loom::model::Builder::new();
-    model.preemption_bound = Some(2);
-    model.check(|| {
+    check_two_preemptions(|| {
         let (tx, rx) = unbounded::<u32>();
         let t = thread::spawn(move || {
             for v in 1..=4 {
@@ -183,13 +199,8 @@ fn unbounded_lock_free_send_meets_queued_receiver() {
 /// drained). Every value arrives once, in order.
 #[test]
 fn unbounded_batch_refill_races_sender() {
-    let mut model = loom::model::Builder::new();
-    model.preemption_bound = Some(2);
-    model.check(|| {
-        let (tx, rx) = unbounded::<u32>();
-        for v in 1..=4 {
-            tx.try_send(v).unwrap(); // two in the ring, two in `late`
-        }
+    check_two_preemptions(|| {
+        let (tx, rx) = backlog(4);
         let t = thread::spawn(move || {
             tx.try_send(5).unwrap();
             tx.try_send(6).unwrap();
@@ -205,19 +216,13 @@ fn unbounded_batch_refill_races_sender() {
 /// Unbounded ring: two receivers work through a backlog; one may be in the middle of a
 /// lock-free pop of the ring's last value while the other, under the lock, moves the
 /// overflow into the ring. The batch must skip the slot still being popped: every value
-/// arrives exactly once, each receiver's in order. (The channel stays open: a closed ring
-/// takes no batch.)
+/// arrives exactly once, each receiver's in order.
 #[test]
 fn unbounded_batch_refill_races_popper() {
     use loom::sync::atomic::{AtomicUsize, Ordering};
     use loom::sync::Arc;
-    let mut model = loom::model::Builder::new();
-    model.preemption_bound = Some(2);
-    model.check(|| {
-        let (tx, rx) = unbounded::<u32>();
-        for v in 1..=5 {
-            tx.try_send(v).unwrap(); // two in the ring, three in `late`
-        }
+    check_two_preemptions(|| {
+        let (tx, rx) = backlog(5);
         // Each receive first claims one of the five values, so none blocks forever.
         let claimed = Arc::new(AtomicUsize::new(0));
         let drain = move |rx: ithaca_chan::Receiver<u32>, claimed: Arc<AtomicUsize>| {

@@ -24,9 +24,10 @@
 //! number of queued receivers and senders and whether front or late hold values. It is
 //! written only under the lock. A lock-free send runs only while `gate == 0`; a lock-free
 //! receive only while no receiver is queued and front and late are empty. The handoff
-//! between the two worlds is a Dekker pair: a lock-free push (or pop) is followed by a
-//! `SeqCst` fence and a look at `gate`; a registration stores `gate`, fences, and then looks
-//! at the ring. At least one of the two sees the other, and whoever does runs `settle`
+//! between the two worlds is a Dekker pair: a lock-free push (or pop), a `SeqCst`
+//! compare-and-swap, is followed by a `SeqCst` look at `gate`; a registration stores
+//! `gate`, fences, and then looks at the ring. At least one of the two sees the other
+//! (see `Chan::gate_after_ring_op`), and whoever does runs `settle`
 //! (under the lock), which gives buffered values to queued receivers and moves queued
 //! senders' values into the ring.
 //!
@@ -542,8 +543,7 @@ impl<T> Chan<T> {
             Ok(()) => {
                 // The push half of the Dekker pair: a receiver that queued meanwhile is
                 // either seen here or sees the value when it looks at the ring.
-                fence(Ordering::SeqCst);
-                if self.gate.load(Ordering::Relaxed) & GATE_RECV != 0 {
+                if self.gate_after_ring_op() & GATE_RECV != 0 {
                     self.settle_now();
                 }
                 Fast::Done(())
@@ -556,6 +556,27 @@ impl<T> Chan<T> {
             }
             Err(PushError::Full(v) | PushError::Closed(v)) => Fast::Locked(v),
         }
+    }
+
+    /// The lock-free half of the Dekker pair (module docs): `gate`, read after a push's or
+    /// pop's `SeqCst` compare-and-swap on the ring. A `SeqCst` load suffices: with the
+    /// registration's `SeqCst` store and fence before its `SeqCst` look at the ring's
+    /// positions, the single order of `SeqCst` operations puts either this load after the
+    /// store (it sees the queued party) or the compare-and-swap before the registrant's look
+    /// (it sees the value or the room). It saves the fence a lock-free push or pop paid here
+    /// (same-run A/B, 7 rounds: thread `spsc/1000` 0.62×, `mpsc`/`mpmc/1000` 0.85–0.87×,
+    /// goroutine `mpsc/1000` 0.68×). loom models `SeqCst` loads and stores more weakly than
+    /// that (tokio-rs/loom#180; only its fences are sequentially consistent), so its models
+    /// check the same order written with a fence.
+    #[inline]
+    fn gate_after_ring_op(&self) -> u64 {
+        #[cfg(loom)]
+        {
+            fence(Ordering::SeqCst);
+            self.gate.load(Ordering::Relaxed)
+        }
+        #[cfg(not(loom))]
+        self.gate.load(Ordering::SeqCst)
     }
 
     /// Whether nobody is queued, nothing waits in front or `late`, and the channel is open
@@ -593,8 +614,7 @@ impl<T> Chan<T> {
         }
         match ring.pop() {
             Pop::Value(v) => {
-                fence(Ordering::SeqCst);
-                if self.gate.load(Ordering::Relaxed) & GATE_SEND != 0 {
+                if self.gate_after_ring_op() & GATE_SEND != 0 {
                     self.settle_now();
                 }
                 Fast::Done(v)

@@ -71,6 +71,8 @@ struct Entry {
     n: usize,
     /// A plain lock/acquire (may be woken with `RETRY`), not a select arm.
     plain: bool,
+    /// When the waiter queued (the starvation clock outside loom).
+    #[cfg_attr(loom, allow(dead_code))]
     since: Since,
     /// Lost retries so far (the loom build's starvation clock).
     #[cfg_attr(not(loom), allow(dead_code))]

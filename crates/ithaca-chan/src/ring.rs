@@ -238,10 +238,10 @@ impl<T> Ring<T> {
         let mut pos = tail;
         for value in src.drain(..n) {
             let slot = &self.slots[pos & (self.mark - 1)];
-            // SAFETY: winning the CAS from `tail` to `end` makes this thread the only writer
-            // of the slots for positions `tail..end`, and each stamp (== its position,
-            // checked above and unchanged since, see the doc comment) says its previous
-            // value was popped (invariants 1 and 2).
+            // The stamps of `tail..end` were checked free and no push can change them while
+            // `tail` stays put (see the doc comment).
+            // SAFETY: winning the CAS from `tail` to `end` makes this thread the slots' only
+            // writer, and each free stamp says the previous value was popped (invariants 1, 2).
             unsafe { slot.value.write(value) };
             slot.stamp.store(pos + 1, Ordering::Release);
             pos = self.next(pos);

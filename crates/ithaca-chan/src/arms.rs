@@ -120,10 +120,8 @@ impl<T: Send> Arm for RecvArm<'_, T> {
         self.chan.map_or(0, Chan::version)
     }
 
-    /// A buffered channel's peer frees a slot or sends a value without needing this select
-    /// registered; a rendezvous needs one side registered (as `recv_blocking`).
     fn retry_helps(&self) -> bool {
-        self.chan.is_some_and(|c| c.capacity() != Some(0))
+        self.chan.is_some_and(Chan::retry_helps)
     }
 
     fn wait_reason(&self) -> &'static str {
@@ -297,10 +295,8 @@ impl<T: Send> Arm for SendArm<'_, T> {
         self.chan.map_or(0, Chan::version)
     }
 
-    /// A buffered channel's peer frees a slot or sends a value without needing this select
-    /// registered; a rendezvous needs one side registered (as `recv_blocking`).
     fn retry_helps(&self) -> bool {
-        self.chan.is_some_and(|c| c.capacity() != Some(0))
+        self.chan.is_some_and(Chan::retry_helps)
     }
 
     fn wait_reason(&self) -> &'static str {

@@ -504,13 +504,7 @@ impl<T> Chan<T> {
     /// unregisters from every arm's channel: one fence fewer per arm.)
     #[inline]
     fn sync_gate(&self, st: &mut State<T>) {
-        if self.ring.is_some() {
-            let g = Self::gate_of(st);
-            if g != st.gate {
-                st.gate = g;
-                self.gate.store(g, Ordering::Release);
-            }
-        }
+        self.store_gate(st, Ordering::Release);
     }
 
     /// [`Chan::sync_gate`] for a registration: a `SeqCst` store, then a fence, so that the
@@ -518,14 +512,32 @@ impl<T> Chan<T> {
     /// half of the Dekker pair in the module docs.
     #[inline]
     fn sync_gate_fenced(&self, st: &mut State<T>) {
-        if self.ring.is_some() {
-            let g = Self::gate_of(st);
-            if g != st.gate {
-                st.gate = g;
-                self.gate.store(g, Ordering::SeqCst);
-                fence(Ordering::SeqCst);
-            }
+        if self.store_gate(st, Ordering::SeqCst) {
+            fence(Ordering::SeqCst);
         }
+    }
+
+    /// Stores `gate_of(st)` with `order` if it changed (ring mode); returns whether it did.
+    #[inline]
+    fn store_gate(&self, st: &mut State<T>, order: Ordering) -> bool {
+        if self.ring.is_none() {
+            return false;
+        }
+        let g = Self::gate_of(st);
+        if g == st.gate {
+            return false;
+        }
+        st.gate = g;
+        self.gate.store(g, order);
+        true
+    }
+
+    /// Whether a blocking operation (or a blocking select's arm) should retry before it
+    /// registers and parks: not on a rendezvous, where one party must be registered for the
+    /// other to find it, so backing off only delays the meeting (see
+    /// `ithaca_core::backoff`).
+    pub(crate) fn retry_helps(&self) -> bool {
+        self.cap != Some(0)
     }
 
     /// A send without the lock. `Fast::NotReady` (with the value back) when the send

@@ -26,14 +26,13 @@ use crate::chan::{Chan, Fast, Recv, RecvDone, SendFail, Wakes};
 use crate::error::{RecvTimeoutError, SendTimeoutError};
 use crate::loom::Arc;
 
-/// A blocking operation's retry schedule (see `ithaca_core::backoff`). A rendezvous needs
-/// one party registered for the other to find, so backing off there only delays the
-/// meeting: it starts exhausted.
+/// A blocking operation's retry schedule (see `ithaca_core::backoff`), exhausted from the
+/// start where retrying cannot help ([`Chan::retry_helps`]).
 fn backoff_for<T>(chan: &Chan<T>) -> Backoff {
-    if chan.capacity() == Some(0) {
-        Backoff::exhausted()
-    } else {
+    if chan.retry_helps() {
         Backoff::new()
+    } else {
+        Backoff::exhausted()
     }
 }
 

@@ -12,7 +12,7 @@
 //! Environment: `BENCH_SCALE`, `BENCH_ROUNDS`, `BENCH_WORKERS`, `BENCH_TIMEOUT`,
 //! `BENCH_FILTER` (row id substring, e.g. `chan/goroutine/spsc`), `BENCH_IMPL`
 //! (implementation substring), `BENCH_TRACE` (print each run as it starts), `GO_RESULTS`,
-//! `BENCH_DOCS`.
+//! `BENCH_DOCS`; `BENCH_INSTR` (one row on one thread, for `scripts/instructions.sh`).
 //!
 #![doc = include_str!("report/workloads.md")]
 
@@ -22,6 +22,8 @@ mod channels;
 mod goroutines;
 #[path = "report/harness.rs"]
 mod harness;
+#[path = "report/instructions.rs"]
+mod instructions;
 #[path = "report/output.rs"]
 mod output;
 #[path = "report/sync.rs"]
@@ -37,6 +39,11 @@ fn main() {
     if let Ok(spec) = std::env::var("BENCH_CHILD") {
         let cfg = Config::from_env();
         goroutines::child(&spec, cfg.workers);
+        return;
+    }
+    // `scripts/instructions.sh` runs one row this way under valgrind.
+    if let Ok(spec) = std::env::var("BENCH_INSTR") {
+        instructions::child(&spec);
         return;
     }
     let cfg = Config::from_env();

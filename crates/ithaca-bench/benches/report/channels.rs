@@ -605,6 +605,16 @@ fn async_run<C: Async>(rt: Rt, w: Workload, cap: Cap, n: usize, timeout: Duratio
 
 // ------------------------------------------------------------------------------- sections
 
+/// The operations (messages, or round trips for ping-pong) one run of row `id` reports per.
+pub fn ops(cfg: &Config, id: &str) -> usize {
+    let n = cfg.size_multiple(N, 2 * T);
+    let w = Workload::ALL
+        .into_iter()
+        .find(|w| id.contains(&format!("/{}/", w.name())))
+        .unwrap_or_else(|| panic!("no workload in row id {id:?}"));
+    w.ops(n)
+}
+
 /// The two channel sections (thread flavour, goroutine flavour).
 pub fn sections(cfg: &Config, ithaca: &Rt, tokio: &Rt) -> Vec<Section> {
     let n = cfg.size_multiple(N, 2 * T);

@@ -657,7 +657,9 @@ impl<T> Chan<T> {
         }
     }
 
-    /// [`Chan::settle`] with a ring.
+    /// [`Chan::settle`] with a ring: the checks inline (most calls move nothing), the moves
+    /// out of line.
+    #[inline]
     fn settle_ring(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) {
         if st.recvq.is_empty() && st.sendq.is_empty() && !self.refills(st) {
             // Nobody to hand a value to and nothing to move: the common case, kept cheap
@@ -680,6 +682,7 @@ impl<T> Chan<T> {
     }
 
     /// The part of [`Chan::settle`] that moves values.
+    #[inline(never)]
     fn settle_moves(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) {
         let mut changed = false;
         loop {
@@ -798,10 +801,34 @@ impl<T> Chan<T> {
         // whose senders settle.)
         if st.sendq.is_empty() && !self.refills(st) {
             self.sync_gate(st);
+        } else if st.recvq.is_empty() && st.buf.is_empty() && st.late.is_empty() {
+            self.refill_from_sender(ring, st, wakes);
         } else {
             self.settle(st, wakes);
         }
         r
+    }
+
+    /// The common case of `settle` after a receive from a full ring with senders queued
+    /// (nobody else queued, nothing in front or `late`): Go's rule, the first queued sender's
+    /// value takes the freed slot. Falls back to `settle` if the ring still has room after
+    /// (a racing lock-free pop).
+    fn refill_from_sender(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) {
+        let Some(v) = Self::claim_sender(st, None, wakes) else {
+            self.sync_gate(st);
+            return;
+        };
+        if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push(v) {
+            // A lock-free send took the slot: the accepted value waits at the back.
+            st.late.push_back(v);
+        }
+        // A value entered the ring: a receive may become ready (see `version`).
+        self.bump();
+        if !st.sendq.is_empty() && Self::ring_room(st, ring) {
+            self.settle(st, wakes);
+        } else {
+            self.sync_gate(st);
+        }
     }
 
     /// Ring mode of [`Chan::try_send_locked`].

@@ -93,7 +93,7 @@ impl<T: Send> Arm for RecvArm<'_, T> {
             return Registration::Ready;
         }
         let mut wakes = Wakes::default();
-        self.id = Some(chan.register_recv(&mut st, waiter, index, &mut wakes));
+        self.id = Some(chan.register_recv(&mut st, waiter, index, false, &mut wakes));
         drop(st);
         wakes.wake();
         Registration::Registered

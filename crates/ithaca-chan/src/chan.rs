@@ -8,8 +8,9 @@
 //!
 //! One mutex protects `State`: the buffer `buf`, the queue of blocked senders `sendq` (each
 //! entry owns the value it wants to send), the queue of blocked receivers `recvq`, the
-//! outcomes handed to claimed receivers and not yet collected (`delivered`), and the
-//! `closed` flag.
+//! outcomes handed to claimed receivers and not yet collected (`delivered`; a single
+//! receive gets its value in its waiter's slot instead, see invariant 5), and the `closed`
+//! flag.
 //!
 //! # The ring (bounded channels, `cap >= 1`, up to `RING_MAX_BYTES` of slots; unbounded ones)
 //!
@@ -63,10 +64,13 @@
 //!    takes a blocked sender's value drops the sender's entry (the sender learns the outcome
 //!    from its waiter and completes without the lock); a sender (or `close`) that claims a
 //!    blocked receiver moves the outcome — the value, or "closed" — to `delivered`, where
-//!    the receiver collects it by `id`. `close` sets a claimed *sender*'s `closed` flag and
-//!    leaves the entry to its owner, who must get the value back. So queues hold no claimed
-//!    receivers, and `gate` counts only receivers that may still be chosen. Ids grow with
-//!    every registration, so each queue is sorted by id and removal is a binary search.
+//!    the receiver collects it by `id`; a single receive (`inline` entry: not a select,
+//!    and the value fits) gets the value with the claim in its waiter's slot instead
+//!    (`Waiter::select_with`) and completes without the lock, like a sender. `close` sets
+//!    a claimed *sender*'s `closed` flag and leaves the entry to its owner, who must get
+//!    the value back. So queues hold no claimed receivers, and `gate` counts only
+//!    receivers that may still be chosen. Ids grow with every registration, so each queue
+//!    is sorted by id and removal is a binary search.
 //! 6. A waiter never pairs with itself: a select with a send and a receive arm on the same
 //!    channel skips its own entries (Go's `TestSelfSelect`).
 //! 7. After `closed` is set it is never cleared; every claimable entry is claimed, with a
@@ -129,6 +133,9 @@ pub(crate) struct RecvEntry {
     id: u64,
     waiter: Arc<Waiter>,
     arm: usize,
+    /// A single receive whose values fit the waiter's hand-off slot: a claiming sender puts
+    /// the value there ([`Waiter::select_with`]) instead of in `delivered`.
+    inline: bool,
 }
 
 pub(crate) struct State<T> {
@@ -469,21 +476,42 @@ impl<T> Chan<T> {
         Self::give_to_queued_receiver(st, value, me, wakes)
     }
 
-    /// The out-of-line part of [`Chan::give_to_receiver`] (see [`claim_first`]).
+    /// The out-of-line part of [`Chan::give_to_receiver`]: claims the first claimable
+    /// entry, handing the value over with the claim to a single receive (its waiter's slot)
+    /// or through `delivered` (a select's arm).
     fn give_to_queued_receiver(
         st: &mut State<T>,
         value: T,
         me: Option<&Arc<Waiter>>,
         wakes: &mut Wakes,
     ) -> Result<(), T> {
-        let Some(e) = claim_first(&mut st.recvq, |e| {
-            is_other_waiting(&e.waiter, me) && e.waiter.try_select(e.arm)
-        }) else {
-            return Err(value);
-        };
-        st.delivered.push_back((e.id, RecvDone::Value(value)));
-        wakes.push(e.waiter);
-        Ok(())
+        let mut value = value;
+        for i in 0..st.recvq.len() {
+            let e = &st.recvq[i];
+            if !is_other_waiting(&e.waiter, me) {
+                continue;
+            }
+            if e.inline {
+                // SAFETY: `inline` entries are single receives of `T`s that fit the slot
+                // (`register_recv`'s contract), registered only in this queue, whose lock
+                // we hold; their owners take a claimed value out (`wait.rs`).
+                match unsafe { e.waiter.select_with(e.arm, value) } {
+                    Ok(()) => {}
+                    Err(v) => {
+                        value = v;
+                        continue;
+                    }
+                }
+            } else if e.waiter.try_select(e.arm) {
+                st.delivered.push_back((e.id, RecvDone::Value(value)));
+            } else {
+                continue;
+            }
+            let e = remove_at(&mut st.recvq, i).expect("the claimed entry");
+            wakes.push(e.waiter);
+            return Ok(());
+        }
+        Err(value)
     }
 
     /// What `gate` must say about `st` (ring mode).
@@ -979,11 +1007,17 @@ impl<T> Chan<T> {
     /// half of the Dekker pair: publish `gate`, then settle, which hands this receiver (or
     /// an older one) a value that a lock-free send pushed meanwhile; wake `wakes` after
     /// unlocking.
+    ///
+    /// `inline`: the waiter waits for this one receive only (not a select), so a claiming
+    /// sender may hand the value over in the waiter's slot if it fits; the owner must then
+    /// take a claimed value out with [`Waiter::take_slot`] before anything else (see
+    /// `wait.rs`).
     pub(crate) fn register_recv(
         &self,
         st: &mut State<T>,
         waiter: &Arc<Waiter>,
         arm: usize,
+        inline: bool,
         wakes: &mut Wakes,
     ) -> u64 {
         self.bump();
@@ -993,6 +1027,7 @@ impl<T> Chan<T> {
             id,
             waiter: waiter.clone(),
             arm,
+            inline: inline && Waiter::slot_fits::<T>(),
         });
         self.sync_gate_fenced(st);
         self.settle(st, wakes);
@@ -1048,6 +1083,14 @@ impl<T> Chan<T> {
         };
         self.sync_gate(st);
         done
+    }
+
+    /// A claimed receive's value that its owner no longer wants (a cancelled future that
+    /// found it in its waiter's slot) goes back to the channel, never lost: to the next
+    /// waiting receiver, else the head of the buffer.
+    pub(crate) fn give_back(&self, st: &mut State<T>, value: T, wakes: &mut Wakes) {
+        let _ = self.recv_outcome(st, RecvDone::Value(value), true, wakes);
+        self.sync_gate(st);
     }
 
     fn recv_outcome(

@@ -12,6 +12,10 @@
 //!   in `cancel`, which `Drop` calls. A cancelled receive that a peer already claimed gives
 //!   its value back to the channel, so a dropped future never loses a value.
 //! * Wake-ups are done after the channel lock is released.
+//! * A single receive registers `inline`: a claiming sender may hand the value over in the
+//!   waiter's slot. Whenever the owner learns it was claimed (woken, timed out too late, or
+//!   cancelled), it first takes the slot's value (`Waiter::take_slot`); only without one
+//!   does it collect the outcome under the lock.
 
 use std::panic::Location;
 use std::task::{Context, Poll};
@@ -85,7 +89,7 @@ pub(crate) fn recv_blocking<T>(
         backoff.snooze();
     };
     let waiter = Waiter::for_thread();
-    let id = chan.register_recv(&mut st, &waiter, 0, &mut wakes);
+    let id = chan.register_recv(&mut st, &waiter, 0, true, &mut wakes);
     drop(st);
     // Wakes what the last try and the registration collected (a queued sender the ring
     // accepted, say) before this thread parks.
@@ -95,7 +99,13 @@ pub(crate) fn recv_blocking<T>(
         waiter.park(deadline)
     };
     // Settle the decision; the entry's status then tells whether a peer claimed it.
-    let _ = claimed_after_wait(&waiter, decision);
+    if claimed_after_wait(&waiter, decision) {
+        // SAFETY: this thread owns `waiter`, saw the claim, and registered it (inline) for
+        // this one receive of `T`s.
+        if let Some(v) = unsafe { waiter.take_slot::<T>() } {
+            return Ok(v);
+        }
+    }
     let mut st = chan.lock();
     let done = chan.unregister_recv(&mut st, id, false, &mut wakes);
     drop(st);
@@ -238,11 +248,19 @@ impl RecvWait {
     ) -> Poll<Result<T, RecvTimeoutError>> {
         let mut wakes = Wakes::default();
         if let Some(reg) = &self.reg {
-            if reg.check(cx, deadline).is_none() {
+            let Some(claimed) = reg.check(cx, deadline) else {
                 diag::note_wait(reason_recv(deadline), deadline.is_none(), location);
                 return Poll::Pending;
-            }
+            };
             let reg = self.reg.take().expect("registered");
+            if claimed {
+                // SAFETY: this future owns the waiter, saw the claim, and registered it
+                // (inline) for this one receive of `T`s.
+                if let Some(v) = unsafe { reg.waiter.take_slot::<T>() } {
+                    reg.release();
+                    return Poll::Ready(Ok(v));
+                }
+            }
             let mut st = chan.lock();
             let done = chan.unregister_recv(&mut st, reg.id, false, &mut wakes);
             drop(st);
@@ -271,7 +289,7 @@ impl RecvWait {
             return Poll::Ready(Err(RecvTimeoutError::Timeout));
         }
         let waiter = Waiter::for_task(cx.waker());
-        let id = chan.register_recv(&mut st, &waiter, 0, &mut wakes);
+        let id = chan.register_recv(&mut st, &waiter, 0, true, &mut wakes);
         drop(st);
         wakes.wake();
         self.reg = Some(Registered::new(waiter, id, deadline, cx));
@@ -282,10 +300,22 @@ impl RecvWait {
     /// Abandons a pending receive without losing a value (see the module invariants).
     pub(crate) fn cancel<T>(&mut self, chan: &Chan<T>) {
         if let Some(reg) = self.reg.take() {
-            let _ = reg.waiter.try_abort();
+            let claimed = !reg.waiter.try_abort();
+            let handed = if claimed {
+                // SAFETY: as in `poll`: the owner saw the claim of its inline registration.
+                unsafe { reg.waiter.take_slot::<T>() }
+            } else {
+                None
+            };
             let mut wakes = Wakes::default();
             let mut st = chan.lock();
-            chan.unregister_recv(&mut st, reg.id, true, &mut wakes);
+            match handed {
+                // The claimer removed the entry already (invariant 5 of `chan.rs`).
+                Some(v) => chan.give_back(&mut st, v, &mut wakes),
+                None => {
+                    chan.unregister_recv(&mut st, reg.id, true, &mut wakes);
+                }
+            }
             drop(st);
             wakes.wake();
             reg.release();

@@ -30,6 +30,7 @@ pub mod lock;
 pub mod loom;
 pub mod rng;
 pub mod select;
+mod slot;
 pub mod timer;
 pub mod waiter;
 

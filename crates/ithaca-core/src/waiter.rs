@@ -25,6 +25,9 @@
 //!   pointers) in `waker_id` at the same time. Peers only read the waker (under the lock, to
 //!   wake it); the owner reads `waker_id` without the lock — nobody else writes it — so a
 //!   re-poll with the same waker (the common case) costs no lock.
+//! * A waiter that waits on one operation may receive its value with the claim, in its
+//!   hand-off slot ([`Waiter::select_with`]; the slot's rules are in `slot.rs`); its owner
+//!   takes the value out before it waits again.
 
 #[cfg(not(loom))]
 use std::cell::{Cell, RefCell};
@@ -33,6 +36,7 @@ use std::task::Waker;
 use std::time::Instant;
 
 use crate::loom::{current, lock, park, Arc, AtomicUsize, Mutex, Ordering, Thread};
+use crate::slot::Slot;
 
 const WAITING: usize = 0;
 const ABORTED: usize = 1;
@@ -82,7 +86,13 @@ fn waker_id(waker: &Waker) -> [usize; 2] {
 pub struct Waiter {
     state: AtomicUsize,
     target: Target,
+    slot: Slot,
 }
+
+// SAFETY: the only field that is not `Sync` by itself is the hand-off slot, whose one
+// `UnsafeCell` is used by one party at a time under the rules in `slot.rs`, which
+// `select_with` and `take_slot` make their callers keep (they are `unsafe`).
+unsafe impl Sync for Waiter {}
 
 impl fmt::Debug for Waiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,6 +139,7 @@ impl Waiter {
                     let mut cell = cell.borrow_mut();
                     if let Some(w) = cell.as_ref() {
                         if Arc::strong_count(w) == 1 {
+                            debug_assert!(w.slot.is_empty(), "a waiter reused with a value");
                             w.state.store(WAITING, Ordering::Relaxed);
                             return w.clone();
                         }
@@ -149,6 +160,7 @@ impl Waiter {
         Waiter {
             state: AtomicUsize::new(WAITING),
             target: Target::Thread(current()),
+            slot: Slot::new(),
         }
     }
 
@@ -165,6 +177,7 @@ impl Waiter {
                 .or_else(|| TASK_POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten());
             if let Some(w) = pooled {
                 // Pooled waiters are unique (see `recycle`): no peer looks at it any more.
+                debug_assert!(w.slot.is_empty(), "a waiter reused with a value");
                 w.state.store(WAITING, Ordering::Relaxed);
                 w.set_waker(waker);
                 return w;
@@ -177,6 +190,7 @@ impl Waiter {
                 waker: Mutex::new(waker.clone()),
                 waker_id: [AtomicUsize::new(d), AtomicUsize::new(v)],
             },
+            slot: Slot::new(),
         })
     }
 
@@ -259,6 +273,67 @@ impl Waiter {
                 Ordering::Acquire,
             )
             .is_ok()
+    }
+
+    /// Whether values of type `T` fit the hand-off slot of [`Waiter::select_with`] (at most
+    /// four words, aligned to at most a word).
+    ///
+    /// ```
+    /// use ithaca_core::Waiter;
+    ///
+    /// assert!(Waiter::slot_fits::<String>());
+    /// assert!(!Waiter::slot_fits::<[u64; 8]>());
+    /// ```
+    pub const fn slot_fits<T>() -> bool {
+        Slot::fits::<T>()
+    }
+
+    /// A peer claims arm `arm` (as [`Waiter::try_select`]) and hands the owner `value` with
+    /// the claim, in the waiter's slot, where the owner takes it ([`Waiter::take_slot`])
+    /// without any lock. Returns the value if the waiter was already chosen or gave up.
+    ///
+    /// # Safety
+    ///
+    /// * `Waiter::slot_fits::<T>()`.
+    /// * The waiter waits on one operation, registered in one queue whose lock the caller
+    ///   holds (so no other peer uses the slot meanwhile), and its owner takes a claimed
+    ///   value out with `take_slot::<T>` before it waits again.
+    ///
+    /// ```
+    /// use ithaca_core::waiter::{Decision, Waiter};
+    ///
+    /// let w = Waiter::for_thread();
+    /// // SAFETY: `String` fits, and this example is both the only peer and the owner.
+    /// assert!(unsafe { w.select_with(0, String::from("hi")) }.is_ok());
+    /// assert_eq!(w.decision(), Decision::Selected(0));
+    /// assert_eq!(unsafe { w.take_slot::<String>() }.as_deref(), Some("hi"));
+    /// ```
+    pub unsafe fn select_with<T>(&self, arm: usize, value: T) -> Result<(), T> {
+        // SAFETY: the caller's contract gives this peer the slot to itself until its claim
+        // (slot invariant 1); the slot is empty because the owner empties it before it
+        // waits again.
+        unsafe { self.slot.put(value) };
+        if self.try_select(arm) {
+            return Ok(());
+        }
+        // SAFETY: the claim failed, so the owner never reads the slot for this wait; this
+        // peer still has it to itself, and it holds the `T` just put.
+        let value = unsafe { self.slot.take::<T>() };
+        Err(value.expect("ithaca: the value just put in a waiter's slot"))
+    }
+
+    /// The owner takes the value a peer handed over with [`Waiter::select_with`], if the
+    /// claim it saw was one of those (`None` after a plain [`Waiter::try_select`]).
+    ///
+    /// # Safety
+    ///
+    /// Only the owner calls it, after it saw a claim ([`Decision::Selected`]), with the `T`
+    /// the peers hand over.
+    pub unsafe fn take_slot<T>(&self) -> Option<T> {
+        // SAFETY: after the claim the slot is the owner's (slot invariant 1; the claim's
+        // release, which the owner's acquire of `state` saw, published the value), and a
+        // full slot holds a `T` (the caller's contract).
+        unsafe { self.slot.take::<T>() }
     }
 
     /// The blocked party gives up. Returns `false` if a peer chose it first: the chosen arm's

@@ -1,5 +1,6 @@
 //! loom model of the waiter's decision word: a peer's claim and the owner's abort race, and
-//! exactly one wins; a claimed waiter is woken.
+//! exactly one wins; a claimed waiter is woken; a value handed over with a claim reaches
+//! exactly one side.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p ithaca-core --test loom --release`
 #![cfg(loom)]
@@ -46,6 +47,40 @@ fn park_returns_after_claim() {
         });
         assert_eq!(w.park(None), Decision::Selected(0));
         peer.join().unwrap();
+    });
+}
+
+/// The hand-off slot (`Waiter::select_with`): a peer hands a value over with its claim
+/// while the owner parks, or gives up and looks; the value reaches exactly one side (the
+/// owner after a claim, the peer back after a failed one), and loom checks that the slot's
+/// cell is never used by both at once.
+#[test]
+fn slot_handoff_reaches_one_side() {
+    loom::model(|| {
+        let w = Waiter::for_thread();
+        let w2 = w.clone();
+        let peer = thread::spawn(move || {
+            // SAFETY: `u64` fits; this model's only peer, and the owner takes a claimed
+            // value out below.
+            match unsafe { w2.select_with(1, 7u64) } {
+                Ok(()) => {
+                    w2.wake();
+                    None
+                }
+                Err(v) => Some(v),
+            }
+        });
+        let claimed = !w.try_abort();
+        // SAFETY: the owner, after it saw the claim, with the peer's type.
+        let got = if claimed {
+            unsafe { w.take_slot::<u64>() }
+        } else {
+            None
+        };
+        let back = peer.join().unwrap();
+        assert_eq!(got.or(back), Some(7), "the value is somewhere");
+        assert!(got.is_none() || back.is_none(), "and in one place only");
+        assert_eq!(claimed, got.is_some());
     });
 }
 

@@ -45,7 +45,12 @@ pub fn child(spec: &str) {
         .impls
         .iter()
         .position(|n| *n == imp)
-        .unwrap_or_else(|| panic!("BENCH_INSTR: no implementation {imp:?} in {:?}", section.impls));
+        .unwrap_or_else(|| {
+            panic!(
+                "BENCH_INSTR: no implementation {imp:?} in {:?}",
+                section.impls
+            )
+        });
     let measure = (row.runs[col])();
     let _ = stop.send(());
     driver.join().expect("the runtime's thread");

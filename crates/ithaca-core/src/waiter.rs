@@ -329,6 +329,15 @@ impl Waiter {
     ///
     /// Only the owner calls it, after it saw a claim ([`Decision::Selected`]), with the `T`
     /// the peers hand over.
+    ///
+    /// ```
+    /// use ithaca_core::Waiter;
+    ///
+    /// let w = Waiter::for_thread();
+    /// assert!(w.try_select(0)); // a claim without a value ...
+    /// // SAFETY: this example is the owner and saw the claim; no peer hands over a value.
+    /// assert_eq!(unsafe { w.take_slot::<u64>() }, None); // ... leaves the slot empty
+    /// ```
     pub unsafe fn take_slot<T>(&self) -> Option<T> {
         // SAFETY: after the claim the slot is the owner's (slot invariant 1; the claim's
         // release, which the owner's acquire of `state` saw, published the value), and a

@@ -748,14 +748,10 @@ impl<T> Chan<T> {
                 }
             }
             while !st.sendq.is_empty() && Self::ring_room(st, ring) {
-                let Some(v) = Self::claim_sender(st, None, wakes) else {
+                if !Self::move_sender_in(ring, st, wakes) {
                     break;
-                };
-                pushed = true;
-                if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push(v) {
-                    // A lock-free send took the slot: the accepted value waits at the back.
-                    st.late.push_back(v);
                 }
+                pushed = true;
             }
             changed |= moved || pushed;
             // Only values that entered the ring in this pass can be new for a receiver.
@@ -843,13 +839,9 @@ impl<T> Chan<T> {
     /// value takes the freed slot. Falls back to `settle` if the ring still has room after
     /// (a racing lock-free pop).
     fn refill_from_sender(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) {
-        let Some(v) = Self::claim_sender(st, None, wakes) else {
+        if !Self::move_sender_in(ring, st, wakes) {
             self.sync_gate(st);
             return;
-        };
-        if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push(v) {
-            // A lock-free send took the slot: the accepted value waits at the back.
-            st.late.push_back(v);
         }
         // A value entered the ring: a receive may become ready (see `version`).
         self.bump();
@@ -858,6 +850,19 @@ impl<T> Chan<T> {
         } else {
             self.sync_gate(st);
         }
+    }
+
+    /// Claims the first claimable queued sender and pushes its value into the ring (or to
+    /// the back of `late` if a lock-free send took the slot). `false` if nobody was claimed.
+    fn move_sender_in(ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) -> bool {
+        let Some(v) = Self::claim_sender(st, None, wakes) else {
+            return false;
+        };
+        if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push(v) {
+            // A lock-free send took the slot: the accepted value waits at the back.
+            st.late.push_back(v);
+        }
+        true
     }
 
     /// Ring mode of [`Chan::try_send_locked`].

@@ -152,8 +152,13 @@ impl<T> Ring<T> {
         if index + 1 < self.capacity() {
             pos + 1
         } else {
-            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+            self.next_lap(pos)
         }
+    }
+
+    /// Index 0 of the lap after `pos`'s.
+    fn next_lap(&self, pos: usize) -> usize {
+        (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
     }
 
     /// Appends `value` unless the ring is full or closed.
@@ -225,7 +230,7 @@ impl<T> Ring<T> {
         let start = tail & (self.mark - 1);
         let want = src.len().min(self.capacity());
         // Positions: `tail + k` up to the end of `slots`, then `next_lap + k` from index 0.
-        let next_lap = (tail & !(self.one_lap - 1)).wrapping_add(self.one_lap);
+        let next_lap = self.next_lap(tail);
         let first = (self.capacity() - start).min(want);
         let (before, after) = (
             &self.slots[start..start + first],

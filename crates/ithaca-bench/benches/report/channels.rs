@@ -605,9 +605,14 @@ fn async_run<C: Async>(rt: Rt, w: Workload, cap: Cap, n: usize, timeout: Duratio
 
 // ------------------------------------------------------------------------------- sections
 
+/// The messages of one run of a channel row (every party gets a whole share).
+fn messages(cfg: &Config) -> usize {
+    cfg.size_multiple(N, 2 * T)
+}
+
 /// The operations (messages, or round trips for ping-pong) one run of row `id` reports per.
 pub fn ops(cfg: &Config, id: &str) -> usize {
-    let n = cfg.size_multiple(N, 2 * T);
+    let n = messages(cfg);
     let w = Workload::ALL
         .into_iter()
         .find(|w| id.contains(&format!("/{}/", w.name())))
@@ -617,7 +622,7 @@ pub fn ops(cfg: &Config, id: &str) -> usize {
 
 /// The two channel sections (thread flavour, goroutine flavour).
 pub fn sections(cfg: &Config, ithaca: &Rt, tokio: &Rt) -> Vec<Section> {
-    let n = cfg.size_multiple(N, 2 * T);
+    let n = messages(cfg);
     let to = cfg.timeout;
     let mut thread_rows = Vec::new();
     let mut task_rows = Vec::new();

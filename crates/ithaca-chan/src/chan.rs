@@ -19,11 +19,14 @@
 //! lock still owns the wait queues, and two lock-held overflow lists: `buf` becomes the
 //! *front* (values handed back by cancelled receivers: the oldest values) and `late` the
 //! *back* (values of blocked senders that a receiver accepted but a racing lock-free send
-//! beat into the freed slot). Values leave in the order front, ring, late.
+//! beat into the freed slot; and, at capacity 1 while more senders are queued, every
+//! accepted sender's value — see `Chan::keeps_late`). Values leave in the order front,
+//! ring, late.
 //!
-//! `gate` mirrors, for lock-free readers, what would make a lock-free operation wrong: the
-//! number of queued receivers and senders and whether front or late hold values. It is
-//! written only under the lock. A lock-free send runs only while `gate == 0`; a lock-free
+//! `gate` mirrors, for lock-free readers, what would make a lock-free operation wrong:
+//! whether receivers or senders are queued and whether front or late hold values (one bit
+//! each, so that a queue growing or shrinking without emptying writes nothing to the line
+//! every lock-free operation reads). It is written only under the lock. A lock-free send runs only while `gate == 0`; a lock-free
 //! receive only while no receiver is queued and front and late are empty. The handoff
 //! between the two worlds is a Dekker pair: a lock-free push (or pop), a `SeqCst`
 //! compare-and-swap, is followed by a `SeqCst` look at `gate`; a registration stores
@@ -68,9 +71,9 @@
 //!    ring, and the value fits) gets the value with the claim in its waiter's slot instead
 //!    (`Waiter::select_with`) and completes without the lock, like a sender. `close` sets
 //!    a claimed *sender*'s `closed` flag and leaves the entry to its owner, who must get
-//!    the value back. So queues hold no claimed receivers, and `gate` counts only
-//!    receivers that may still be chosen. Ids grow with every registration, so each queue
-//!    is sorted by id and removal is a binary search.
+//!    the value back. So queues hold no claimed receivers, and `gate`'s receiver bit
+//!    stands only for receivers that may still be chosen. Ids grow with every
+//!    registration, so each queue is sorted by id and removal is a binary search.
 //! 6. A waiter never pairs with itself: a select with a send and a receive arm on the same
 //!    channel skips its own entries (Go's `TestSelfSelect`).
 //! 7. After `closed` is set it is never cleared; every claimable entry is claimed, with a
@@ -105,13 +108,11 @@ const UNBOUNDED_RING_MIN: usize = 8;
 #[cfg(loom)]
 const UNBOUNDED_RING_MIN: usize = 2;
 
-/// `gate` layout: queued receivers, queued senders (counts, saturating), front, late.
-const GATE_RECV_ONE: u64 = 1;
-const GATE_RECV: u64 = (1 << 30) - 1;
-const GATE_SEND_ONE: u64 = 1 << 30;
-const GATE_SEND: u64 = GATE_RECV << 30;
-const GATE_FRONT: u64 = 1 << 60;
-const GATE_LATE: u64 = 1 << 61;
+/// `gate` bits: some receiver queued, some sender queued, values in front, values in late.
+const GATE_RECV: u64 = 1;
+const GATE_SEND: u64 = 1 << 1;
+const GATE_FRONT: u64 = 1 << 2;
+const GATE_LATE: u64 = 1 << 3;
 
 /// Buffer slots allocated up front; larger buffers grow on demand.
 const PREALLOCATE: usize = 1024;
@@ -392,6 +393,12 @@ impl<T> Chan<T> {
         crate::loom::lock(&self.locked.state)
     }
 
+    /// Whether values go through the lock-free [`Ring`] (see "The ring").
+    #[inline]
+    pub(crate) fn has_ring(&self) -> bool {
+        self.ring.is_some()
+    }
+
     pub(crate) fn capacity(&self) -> Option<usize> {
         self.cap
     }
@@ -517,8 +524,8 @@ impl<T> Chan<T> {
 
     /// What `gate` must say about `st` (ring mode).
     fn gate_of(st: &State<T>) -> u64 {
-        let recv = (st.recvq.len() as u64).min(GATE_RECV) * GATE_RECV_ONE;
-        let send = (st.sendq.len() as u64).min(GATE_RECV) * GATE_SEND_ONE;
+        let recv = if st.recvq.is_empty() { 0 } else { GATE_RECV };
+        let send = if st.sendq.is_empty() { 0 } else { GATE_SEND };
         let front = if st.buf.is_empty() { 0 } else { GATE_FRONT };
         let late = if st.late.is_empty() { 0 } else { GATE_LATE };
         recv | send | front | late
@@ -538,7 +545,10 @@ impl<T> Chan<T> {
 
     /// [`Chan::sync_gate`] for a registration: a `SeqCst` store, then a fence, so that the
     /// caller's next look at the ring (`settle`) is ordered after it — the registration
-    /// half of the Dekker pair in the module docs.
+    /// half of the Dekker pair in the module docs. A registration that finds its bit set
+    /// already stores nothing: the registration that set it made the pair, and its `settle`
+    /// (under the lock, before this one) saw every lock-free operation that missed the bit;
+    /// later ones see it and settle.
     #[inline]
     fn sync_gate_fenced(&self, st: &mut State<T>) {
         if self.store_gate(st, Ordering::SeqCst) {
@@ -748,7 +758,7 @@ impl<T> Chan<T> {
                 }
             }
             while !st.sendq.is_empty() && Self::ring_room(st, ring) {
-                if !Self::move_sender_in(ring, st, wakes) {
+                if !self.move_sender_in(ring, st, wakes) {
                     break;
                 }
                 pushed = true;
@@ -772,7 +782,16 @@ impl<T> Chan<T> {
     /// by the receive that finds the ring empty (`try_recv_ring`), not value by value here.
     #[inline]
     fn refills(&self, st: &State<T>) -> bool {
-        self.cap.is_some() && !st.late.is_empty()
+        self.cap.is_some() && !st.late.is_empty() && !self.keeps_late(st)
+    }
+
+    /// Ring mode, under the lock: whether an accepted sender's value stays in `late` instead
+    /// of entering the ring. Only at capacity 1 while senders are queued: the channel is full
+    /// and `gate` keeps every operation on the locked path, so the ring's atomics (on lines
+    /// the other parties write) would buy nothing.
+    #[inline]
+    fn keeps_late(&self, st: &State<T>) -> bool {
+        self.cap == Some(1) && !st.sendq.is_empty()
     }
 
     /// Ring mode, under the lock: whether a queued or new sender's value fits. Values in
@@ -839,7 +858,7 @@ impl<T> Chan<T> {
     /// value takes the freed slot. Falls back to `settle` if the ring still has room after
     /// (a racing lock-free pop).
     fn refill_from_sender(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) {
-        if !Self::move_sender_in(ring, st, wakes) {
+        if !self.move_sender_in(ring, st, wakes) {
             self.sync_gate(st);
             return;
         }
@@ -854,11 +873,13 @@ impl<T> Chan<T> {
 
     /// Claims the first claimable queued sender and pushes its value into the ring (or to
     /// the back of `late` if a lock-free send took the slot). `false` if nobody was claimed.
-    fn move_sender_in(ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) -> bool {
+    fn move_sender_in(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) -> bool {
         let Some(v) = Self::claim_sender(st, None, wakes) else {
             return false;
         };
-        if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push(v) {
+        if self.keeps_late(st) {
+            st.late.push_back(v);
+        } else if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push(v) {
             // A lock-free send took the slot: the accepted value waits at the back.
             st.late.push_back(v);
         }

@@ -540,6 +540,7 @@ impl<T> Unpin for SendFuture<'_, T> {}
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         this.wait
@@ -549,6 +550,7 @@ impl<T> Future for SendFuture<'_, T> {
 }
 
 impl<T> Drop for SendFuture<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.wait.cancel(self.chan);
     }
@@ -561,6 +563,7 @@ pub struct SendTimeoutFuture<'a, T>(SendFuture<'a, T>);
 impl<T> Future for SendTimeoutFuture<'_, T> {
     type Output = Result<(), SendTimeoutError<T>>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let f = &mut self.0;
         f.wait.poll(f.chan, cx, f.deadline, f.location)
@@ -579,6 +582,7 @@ pub struct RecvFuture<'a, T> {
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Option<T>;
 
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
         this.wait
@@ -588,6 +592,7 @@ impl<T> Future for RecvFuture<'_, T> {
 }
 
 impl<T> Drop for RecvFuture<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.wait.cancel(self.chan);
     }
@@ -600,6 +605,7 @@ pub struct RecvTimeoutFuture<'a, T>(RecvFuture<'a, T>);
 impl<T> Future for RecvTimeoutFuture<'_, T> {
     type Output = Result<T, RecvTimeoutError>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let f = &mut self.0;
         f.wait.poll(f.chan, cx, f.deadline, f.location)
@@ -617,6 +623,7 @@ pub struct RecvStream<'a, T> {
 impl<T> futures_core::Stream for RecvStream<'_, T> {
     type Item = T;
 
+    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
         this.wait
@@ -626,6 +633,7 @@ impl<T> futures_core::Stream for RecvStream<'_, T> {
 }
 
 impl<T> Drop for RecvStream<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.wait.cancel(self.chan);
     }

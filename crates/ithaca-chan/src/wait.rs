@@ -240,7 +240,30 @@ pub(crate) struct RecvWait {
 }
 
 impl RecvWait {
+    /// Polls the receive. On a channel with a ring the lock-free attempt is made here,
+    /// inline, so that a receive that completes at once does not pay the register saves of
+    /// the large out-of-line rest ([`RecvWait::poll_full`]); without a ring every receive
+    /// takes the lock and the rest is called directly.
+    #[inline]
     pub(crate) fn poll<T>(
+        &mut self,
+        chan: &Chan<T>,
+        cx: &mut Context<'_>,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> Poll<Result<T, RecvTimeoutError>> {
+        if self.reg.is_none() && chan.has_ring() {
+            if let Fast::Done(v) = chan.recv_fast() {
+                return Poll::Ready(Ok(v));
+            }
+        }
+        self.poll_full(chan, cx, deadline, location)
+    }
+
+    /// [`RecvWait::poll`] after its lock-free attempt (if any): collects the outcome of a
+    /// registration, or tries under the lock and registers.
+    #[inline(never)]
+    fn poll_full<T>(
         &mut self,
         chan: &Chan<T>,
         cx: &mut Context<'_>,
@@ -273,9 +296,6 @@ impl RecvWait {
                 None => Err(RecvTimeoutError::Timeout),
             });
         }
-        if let Fast::Done(v) = chan.recv_fast() {
-            return Poll::Ready(Ok(v));
-        }
         let mut st = chan.lock();
         match chan.try_recv_locked(&mut st, None, &mut wakes) {
             Recv::Value(v) => {
@@ -299,7 +319,15 @@ impl RecvWait {
     }
 
     /// Abandons a pending receive without losing a value (see the module invariants).
+    #[inline]
     pub(crate) fn cancel<T>(&mut self, chan: &Chan<T>) {
+        if self.reg.is_some() {
+            self.cancel_registered(chan);
+        }
+    }
+
+    #[inline(never)]
+    fn cancel_registered<T>(&mut self, chan: &Chan<T>) {
         if let Some(reg) = self.reg.take() {
             let claimed = !reg.waiter.try_abort();
             let handed = if claimed {
@@ -339,7 +367,31 @@ impl<T> SendWait<T> {
         }
     }
 
+    /// Polls the send; the lock-free attempt inline on a channel with a ring, as
+    /// [`RecvWait::poll`].
+    #[inline]
     pub(crate) fn poll(
+        &mut self,
+        chan: &Chan<T>,
+        cx: &mut Context<'_>,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> Poll<Result<(), SendTimeoutError<T>>> {
+        if self.reg.is_none() && chan.has_ring() {
+            if let Some(value) = self.value.take() {
+                match chan.send_fast(value) {
+                    Fast::Done(()) => return Poll::Ready(Ok(())),
+                    Fast::NotReady(v) | Fast::Locked(v) => self.value = Some(v),
+                }
+            }
+        }
+        self.poll_full(chan, cx, deadline, location)
+    }
+
+    /// [`SendWait::poll`] after its lock-free attempt (if any): collects the outcome of a
+    /// registration, or tries under the lock and registers.
+    #[inline(never)]
+    fn poll_full(
         &mut self,
         chan: &Chan<T>,
         cx: &mut Context<'_>,
@@ -369,10 +421,6 @@ impl<T> SendWait<T> {
             .value
             .take()
             .expect("send future polled after completion");
-        let value = match chan.send_fast(value) {
-            Fast::Done(()) => return Poll::Ready(Ok(())),
-            Fast::NotReady(v) | Fast::Locked(v) => v,
-        };
         let mut wakes = Wakes::default();
         let mut st = chan.lock();
         let value = match chan.try_send_locked(&mut st, value, None, &mut wakes) {
@@ -398,7 +446,15 @@ impl<T> SendWait<T> {
 
     /// Abandons a pending send. If a peer already took the value, the send happened;
     /// otherwise the value is dropped here, exactly once.
+    #[inline]
     pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
+        if self.reg.is_some() {
+            self.cancel_registered(chan);
+        }
+    }
+
+    #[inline(never)]
+    fn cancel_registered(&mut self, chan: &Chan<T>) {
         if let Some(reg) = self.reg.take() {
             let (value, _) = if reg.waiter.try_abort() {
                 chan.unregister_send(&mut chan.lock(), reg.id)

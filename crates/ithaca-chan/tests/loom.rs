@@ -4,6 +4,9 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p ithaca-chan --test loom --release`
 #![cfg(loom)]
 
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
 use loom::thread;
 
 use ithaca_chan::{bounded, select_blocking, unbounded, TryRecvError};
@@ -140,6 +143,36 @@ fn ring_two_senders_one_slot() {
             None,
             "both senders dropped: closed and drained"
         );
+    });
+}
+
+/// Ring mode at capacity 1 with two senders queued behind a full slot (one a pending send
+/// future polled here, one a blocked thread): the receiver moves the first queued sender's
+/// value to the overflow list (`late`) while the other still waits, then takes it from
+/// there. Every value arrives exactly once, the buffered one first.
+#[test]
+fn ring_one_slot_two_queued_senders() {
+    check_two_preemptions(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(1).unwrap();
+        let mut queued = Box::pin(tx.send(2));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(
+            queued.as_mut().poll(&mut cx).is_pending(),
+            "the slot is full"
+        );
+        let tx2 = tx.clone();
+        let b = thread::spawn(move || tx2.send_blocking(3).is_ok());
+        let got: Vec<u32> = (0..3).map(|_| rx.recv_blocking().unwrap()).collect();
+        assert!(b.join().unwrap());
+        assert!(matches!(queued.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+        drop(queued);
+        drop(tx);
+        assert_eq!(got[0], 1, "the buffered value leaves first");
+        let mut rest = got[1..].to_vec();
+        rest.sort_unstable();
+        assert_eq!(rest, [2, 3]);
+        assert_eq!(rx.recv_blocking(), None, "closed and drained");
     });
 }
 

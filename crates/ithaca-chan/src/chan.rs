@@ -68,12 +68,13 @@
 //!    from its waiter and completes without the lock); a sender (or `close`) that claims a
 //!    blocked receiver moves the outcome — the value, or "closed" — to `delivered`, where
 //!    the receiver collects it by `id`; a single receive (`inline` entry: not a select, no
-//!    ring, and the value fits) gets the value with the claim in its waiter's slot instead
-//!    (`Waiter::select_with`) and completes without the lock, like a sender. `close` sets
-//!    a claimed *sender*'s `closed` flag and leaves the entry to its owner, who must get
-//!    the value back. So queues hold no claimed receivers, and `gate`'s receiver bit
-//!    stands only for receivers that may still be chosen. Ids grow with every
-//!    registration, so each queue is sorted by id and removal is a binary search.
+//!    ring or a one-slot one, and the value fits) gets the value with the claim in its
+//!    waiter's slot instead (`Waiter::select_with`) and completes without the lock, like a
+//!    sender. `close` sets a claimed *sender*'s `closed` flag and leaves the entry to its
+//!    owner, who must get the value back. So queues hold no claimed receivers, and
+//!    `gate`'s receiver bit stands only for receivers that may still be chosen. Ids grow
+//!    with every registration, so each queue is sorted by id and removal is a binary
+//!    search.
 //! 6. A waiter never pairs with itself: a select with a send and a receive arm on the same
 //!    channel skips its own entries (Go's `TestSelfSelect`).
 //! 7. After `closed` is set it is never cleared; every claimable entry is claimed, with a
@@ -1036,12 +1037,15 @@ impl<T> Chan<T> {
     /// unlocking.
     ///
     /// `inline`: the waiter waits for this one receive only (not a select), so on a channel
-    /// without a ring (rendezvous) a claiming sender may hand the value over in the
-    /// waiter's slot if it fits; the owner must then take a claimed value out with
-    /// [`Waiter::take_slot`] before anything else (see `wait.rs`). Not with a ring: a
-    /// receiver that completes without the lock comes back for the next value sooner,
-    /// finds the ring empty more often and blocks more (same-run A/B, goroutine
-    /// `mpsc/1000`, `mpmc/1000`, `spsc/1000`: 1.2–2× slower with the slot).
+    /// without a ring (rendezvous) or with a one-slot ring a claiming sender may hand the
+    /// value over in the waiter's slot if it fits; the owner must then take a claimed value
+    /// out with [`Waiter::take_slot`] before anything else (see `wait.rs`). Not with a
+    /// larger ring: a receiver that completes without the lock comes back for the next
+    /// value sooner, finds the ring empty more often and blocks more (same-run A/B,
+    /// goroutine `mpsc/1000`, `mpmc/1000`, `spsc/1000`: 1.2–2× slower with the slot). At
+    /// capacity 1 there is no run of values to find empty: instructions per message
+    /// (`scripts/instructions.sh`) `spsc/1` 1,029 → 985, `mpmc/1` 1,167 → 1,104, and
+    /// 9–11-round A/Bs read 0.71–1.08× on the goroutine rows, 0.94× on thread `spsc/1`.
     pub(crate) fn register_recv(
         &self,
         st: &mut State<T>,
@@ -1057,7 +1061,9 @@ impl<T> Chan<T> {
             id,
             waiter: waiter.clone(),
             arm,
-            inline: inline && self.ring.is_none() && Waiter::slot_fits::<T>(),
+            inline: inline
+                && (self.ring.is_none() || self.cap == Some(1))
+                && Waiter::slot_fits::<T>(),
         });
         self.sync_gate_fenced(st);
         self.settle(st, wakes);

@@ -12,11 +12,11 @@
 //!   in `cancel`, which `Drop` calls. A cancelled receive that a peer already claimed gives
 //!   its value back to the channel, so a dropped future never loses a value.
 //! * Wake-ups are done after the channel lock is released.
-//! * A single receive registers `inline`: on a rendezvous channel a claiming sender may
-//!   hand the value over in the waiter's slot (see `Chan::register_recv`). Whenever the
-//!   owner learns it was claimed (woken, timed out too late, or cancelled), it first takes
-//!   the slot's value (`Waiter::take_slot`); only without one does it collect the outcome
-//!   under the lock.
+//! * A single receive registers `inline`: on a rendezvous or capacity-1 channel a claiming
+//!   sender may hand the value over in the waiter's slot (see `Chan::register_recv`).
+//!   Whenever the owner learns it was claimed (woken, timed out too late, or cancelled), it
+//!   first takes the slot's value (`Waiter::take_slot`); only without one does it collect
+//!   the outcome under the lock.
 
 use std::panic::Location;
 use std::task::{Context, Poll};

@@ -67,20 +67,24 @@ async fn cancelled_receives_lose_nothing() {
 }
 
 /// A receive future that a sender already handed a value to, then dropped: the value is
-/// returned to the channel (deterministic, via manual polling).
+/// returned to the channel (deterministic, via manual polling). Capacity 0 and 1: both
+/// hand the value over in the receiver's waiter slot.
 #[test]
 fn dropped_claimed_recv_gives_value_back() {
     use std::future::Future;
     use std::task::{Context, Waker};
-    let (tx, rx) = bounded::<String>(0);
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut fut = Box::pin(rx.recv());
-    assert!(fut.as_mut().poll(&mut cx).is_pending());
-    assert_eq!(rx.waiting(), (1, 0));
-    // The sender finds the parked receiver and hands the value over.
-    tx.try_send("precious".to_string()).unwrap();
-    drop(fut); // cancelled before it could report the value
-    assert_eq!(rx.try_recv().as_deref(), Ok("precious"));
+    for cap in [0, 1] {
+        let (tx, rx) = bounded::<String>(cap);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut fut = Box::pin(rx.recv());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(rx.waiting(), (1, 0));
+        // The sender finds the parked receiver and hands the value over.
+        tx.try_send("precious".to_string()).unwrap();
+        assert_eq!(rx.len(), 0, "cap {cap}: handed over, not buffered");
+        drop(fut); // cancelled before it could report the value
+        assert_eq!(rx.try_recv().as_deref(), Ok("precious"), "cap {cap}");
+    }
 }
 
 /// Same for a select future whose receive arm was chosen by a sender.

@@ -26,8 +26,9 @@
 //! `gate` mirrors, for lock-free readers, what would make a lock-free operation wrong:
 //! whether receivers or senders are queued and whether front or late hold values (one bit
 //! each, so that a queue growing or shrinking without emptying writes nothing to the line
-//! every lock-free operation reads). It is written only under the lock. A lock-free send runs only while `gate == 0`; a lock-free
-//! receive only while no receiver is queued and front and late are empty. The handoff
+//! every lock-free operation reads). It is written only under the lock. A lock-free send
+//! runs only while `gate == 0`; a lock-free receive only while no receiver is queued and
+//! front and late are empty. The handoff
 //! between the two worlds is a Dekker pair: a lock-free push (or pop), a `SeqCst`
 //! compare-and-swap, is followed by a `SeqCst` look at `gate`; a registration stores
 //! `gate`, fences, and then looks at the ring. At least one of the two sees the other
@@ -873,7 +874,8 @@ impl<T> Chan<T> {
     }
 
     /// Claims the first claimable queued sender and pushes its value into the ring (or to
-    /// the back of `late` if a lock-free send took the slot). `false` if nobody was claimed.
+    /// the back of `late`: if a lock-free send took the slot, or while more senders are
+    /// queued at capacity 1, see [`Chan::keeps_late`]). `false` if nobody was claimed.
     fn move_sender_in(&self, ring: &Ring<T>, st: &mut State<T>, wakes: &mut Wakes) -> bool {
         let Some(v) = Self::claim_sender(st, None, wakes) else {
             return false;

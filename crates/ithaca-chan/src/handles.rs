@@ -540,6 +540,8 @@ impl<T> Unpin for SendFuture<'_, T> {}
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
+    // `always`: a shim over the wait's inline lock-free attempt (see `wait.rs`); left to
+    // itself the compiler kept it out of line, a second frame on every operation.
     #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
@@ -582,6 +584,8 @@ pub struct RecvFuture<'a, T> {
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Option<T>;
 
+    // `always`: a shim over the wait's inline lock-free attempt (see `wait.rs`); left to
+    // itself the compiler kept it out of line, a second frame on every operation.
     #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;

@@ -788,9 +788,12 @@ impl<T> Chan<T> {
     }
 
     /// Ring mode, under the lock: whether an accepted sender's value stays in `late` instead
-    /// of entering the ring. Only at capacity 1 while senders are queued: the channel is full
-    /// and `gate` keeps every operation on the locked path, so the ring's atomics (on lines
-    /// the other parties write) would buy nothing.
+    /// of entering the ring. While senders are queued the channel is full and `gate` keeps
+    /// every operation on the locked path, so the ring's atomics (on lines the other
+    /// parties write) buy nothing. Only at capacity 1, where a value in `late` means the
+    /// channel is full: at larger capacities nothing enters the ring while `late` holds
+    /// values (`ring_room`), so a sender arriving after a receive would wait behind `late`
+    /// with slots free.
     #[inline]
     fn keeps_late(&self, st: &State<T>) -> bool {
         self.cap == Some(1) && !st.sendq.is_empty()

@@ -12,7 +12,8 @@
 //! Environment: `BENCH_SCALE`, `BENCH_ROUNDS`, `BENCH_WORKERS`, `BENCH_TIMEOUT`,
 //! `BENCH_FILTER` (row id substring, e.g. `chan/goroutine/spsc`), `BENCH_IMPL`
 //! (implementation substring), `BENCH_TRACE` (print each run as it starts), `GO_RESULTS`,
-//! `BENCH_DOCS`; `BENCH_INSTR` (one row on one thread, for `scripts/instructions.sh`).
+//! `BENCH_DOCS`; `BENCH_INSTR` (one row on one thread, for `scripts/instructions.sh`);
+//! `BENCH_REGIME` (one goroutine row: task polls and worker migrations per message).
 //!
 #![doc = include_str!("report/workloads.md")]
 
@@ -26,6 +27,8 @@ mod harness;
 mod instructions;
 #[path = "report/output.rs"]
 mod output;
+#[path = "report/regime.rs"]
+mod regime;
 #[path = "report/sync.rs"]
 mod sync;
 
@@ -44,6 +47,10 @@ fn main() {
     // `scripts/instructions.sh` runs one row this way under valgrind.
     if let Ok(spec) = std::env::var("BENCH_INSTR") {
         instructions::child(&spec);
+        return;
+    }
+    if let Ok(id) = std::env::var("BENCH_REGIME") {
+        regime::run(&id);
         return;
     }
     let cfg = Config::from_env();

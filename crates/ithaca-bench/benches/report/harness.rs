@@ -168,7 +168,16 @@ impl Rt {
     /// Spawns all `tasks`, waits for them all, and returns the time from the first spawn.
     pub async fn spawn_all(&self, tasks: Vec<BoxFut<()>>) -> Duration {
         let start = Instant::now();
-        let hs: Vec<_> = tasks.into_iter().map(|t| self.spawn(t)).collect();
+        let hs: Vec<_> = tasks
+            .into_iter()
+            .map(|t| {
+                if crate::regime::on() {
+                    self.spawn(Box::pin(crate::regime::Counted::new(t)))
+                } else {
+                    self.spawn(t)
+                }
+            })
+            .collect();
         for h in hs {
             h.await;
         }

@@ -620,6 +620,16 @@ pub fn ops(cfg: &Config, id: &str) -> usize {
     w.ops(n)
 }
 
+/// The channel row `id` and its section, for the one-row modes (`BENCH_INSTR`,
+/// `BENCH_REGIME`); `mode` names the mode in the panic if there is no such row.
+pub fn find_row<'a>(sections: &'a [Section], id: &str, mode: &str) -> (&'a Section, &'a RowSpec) {
+    sections
+        .iter()
+        .flat_map(|s| s.rows.iter().map(move |r| (s, r)))
+        .find(|(_, r)| r.id == id)
+        .unwrap_or_else(|| panic!("{mode}: no channel row {id:?}"))
+}
+
 /// The two channel sections (thread flavour, goroutine flavour).
 pub fn sections(cfg: &Config, ithaca: &Rt, tokio: &Rt) -> Vec<Section> {
     let n = messages(cfg);

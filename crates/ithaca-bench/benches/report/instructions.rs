@@ -32,11 +32,7 @@ pub fn child(spec: &str) {
         });
     });
     let sections = channels::sections(&cfg, &one, &one);
-    let (section, row) = sections
-        .iter()
-        .flat_map(|s| s.rows.iter().map(move |r| (s, r)))
-        .find(|(_, r)| r.id == id)
-        .unwrap_or_else(|| panic!("BENCH_INSTR: no channel row {id:?}"));
+    let (section, row) = channels::find_row(&sections, id, "BENCH_INSTR");
     assert!(
         id.starts_with("chan/goroutine/"),
         "BENCH_INSTR: {id:?} is not a goroutine-flavour row (thread rows are not deterministic)"

@@ -92,11 +92,7 @@ pub fn run(id: &str) {
     let ithaca = Rt::Ithaca(irt.handle().clone());
     let tokio = Rt::Tokio(trt.handle().clone());
     let sections = channels::sections(&cfg, &ithaca, &tokio);
-    let (section, row) = sections
-        .iter()
-        .flat_map(|s| s.rows.iter().map(move |r| (s, r)))
-        .find(|(_, r)| r.id == id)
-        .unwrap_or_else(|| panic!("BENCH_REGIME: no channel row {id:?}"));
+    let (section, row) = channels::find_row(&sections, id, "BENCH_REGIME");
     let msgs = channels::ops(&cfg, id) as f64;
     println!("{id}, {} workers: per message", cfg.workers);
     for _ in 0..cfg.rounds {
